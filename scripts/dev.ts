@@ -1,0 +1,15 @@
+/**
+ * `npm run dev`: apply migrations to the local D1, seed demo data, start `wrangler dev`.
+ * Everything is local (Miniflare); no Cloudflare account or network is needed.
+ */
+import { execFileSync, spawn } from "node:child_process";
+
+process.env.WRANGLER_SEND_METRICS ??= "false";
+const run = (args: string[]) => execFileSync("wrangler", args, { stdio: "inherit" });
+
+run(["d1", "migrations", "apply", "DB", "--local"]);
+execFileSync(process.execPath, ["scripts/seed.ts"], { stdio: "inherit" });
+
+const child = spawn("wrangler", ["dev", ...process.argv.slice(2)], { stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 0));

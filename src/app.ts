@@ -1,0 +1,55 @@
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { timing } from "hono/timing";
+import { createRouter } from "./lib/create-router.ts";
+import { methodNotAllowedResponse, notFound, onError } from "./lib/on-error.ts";
+import { accessLog, type AccessLogOptions } from "./middleware/access-log.ts";
+import { bodyLimit, MiB } from "./middleware/body-limit.ts";
+import { compression } from "./middleware/compression.ts";
+import { config } from "./middleware/config.ts";
+import { requireJsonBody } from "./middleware/content-type.ts";
+import { cors } from "./middleware/cors.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { apiCsp, securityHeaders } from "./middleware/security-headers.ts";
+import { requestTimeout } from "./middleware/timeout.ts";
+import { trace } from "./middleware/trace.ts";
+import { mountDocs } from "./routes/docs/index.ts";
+import { healthRouter } from "./routes/health/index.ts";
+
+export interface AppOptions {
+  accessLog?: AccessLogOptions;
+}
+
+/**
+ * Builds the whole API. Production (src/index.ts) and tests use this same factory.
+ *
+ * Middleware order is deliberate:
+ * request id → trace → access log (sees every outcome, errors included) → timing →
+ * security headers → config (secrets validated; 500 problem if missing) → CORS →
+ * 405 detection → body limit → content type → time budget → compression → routes.
+ */
+export function createApp(options: AppOptions = {}) {
+  const app = createRouter();
+
+  app.use(requestId());
+  app.use(trace());
+  app.use(accessLog(options.accessLog));
+  app.use(timing({ crossOrigin: false, totalDescription: "total" }));
+  app.use(securityHeaders());
+  app.use(apiCsp());
+  app.use(config());
+  app.use(cors());
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
+  app.use(bodyLimit({ maxSize: MiB, uploads: [["/api/v2/submissions", 10 * MiB]] }));
+  app.use(requireJsonBody());
+  app.use(requestTimeout());
+  app.use(compression({ threshold: 1024 }));
+
+  app.route("/", healthRouter);
+  mountDocs(app);
+
+  app.onError(onError);
+  app.notFound(notFound);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

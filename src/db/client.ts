@@ -1,0 +1,41 @@
+import { createClient } from "@libsql/client/web";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import { drizzle as drizzleD1 } from "drizzle-orm/d1";
+import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
+import * as schema from "./schema.ts";
+
+export { schema };
+
+/**
+ * The one database type every repository takes: drizzle's async SQLite API, which
+ * both the D1 and the libSQL drivers implement. Repositories must stay within it
+ * (no driver-specific calls) so they run unchanged on both.
+ */
+export type Database = BaseSQLiteDatabase<"async", unknown, typeof schema>;
+
+export interface DatabaseBindings {
+  DB: D1Database;
+  DATABASE_URL?: string | undefined;
+  DATABASE_AUTH_TOKEN?: string | undefined;
+}
+
+// drizzle instances are stateless wrappers around the binding/client; caching one
+// per env object avoids rebuilding it (and a libSQL HTTP client) on every request.
+const cache = new WeakMap<object, Database>();
+
+/**
+ * drizzle over D1 (`env.DB`), or over libSQL/Turso when `DATABASE_URL` is set.
+ * Inside workerd only remote libSQL URLs work (`libsql://`, `https://`, `wss://`);
+ * `file:` and `:memory:` are for Node (see `db/libsql-node.ts`).
+ */
+export function getDatabase(env: DatabaseBindings): Database {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const db: Database = env.DATABASE_URL
+    ? drizzleLibsql(createClient({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN }), {
+        schema,
+      })
+    : drizzleD1(env.DB, { schema });
+  cache.set(env, db);
+  return db;
+}

@@ -1,0 +1,24 @@
+import type { MiddlewareHandler } from "hono";
+import { getDatabase } from "../db/client.ts";
+import { type AppEnv, ConfigError, loadConfig } from "../env.ts";
+import { ApiError } from "../lib/problem.ts";
+
+/**
+ * Validates configuration (memoised per isolate) and exposes it and the database
+ * on the context. A missing or malformed secret is a 500 problem that names the
+ * variable, never a crash and never the value.
+ */
+export const config = (): MiddlewareHandler<AppEnv> =>
+  async function config(c, next) {
+    try {
+      c.set("config", loadConfig(c.env));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ApiError("misconfigured", {
+        detail: `The server is misconfigured: ${error.issues.map((i) => i.path).join(", ")}`,
+        errors: error.issues,
+      });
+    }
+    c.set("db", getDatabase(c.env));
+    await next();
+  };

@@ -1,0 +1,40 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations("./migrations");
+
+/**
+ * Two projects, one command (`npm test`):
+ * - `workers`: tests run inside workerd with the real local bindings from
+ *   wrangler.toml (D1, KV, …), migrations applied from `migrations/` by the setup file.
+ * - `node`: pure logic and the libSQL half of the data-layer contract tests.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { TEST_MIGRATIONS: migrations },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/**/*.node.test.ts"],
+          setupFiles: ["./test/setup.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/**/*.node.test.ts"],
+        },
+      },
+    ],
+  },
+});
