@@ -17,7 +17,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations },
+              // Quiet logs in test output; tests that assert on logs pass their own sink and level.
+              bindings: { TEST_MIGRATIONS: migrations, LOG_LEVEL: "error" },
             },
           }),
         ],

@@ -48,7 +48,10 @@ export async function seedSql(password: string): Promise<string> {
 }
 
 async function main() {
-  const password = process.env.SEED_ADMIN_PASSWORD ?? devVars().SEED_ADMIN_PASSWORD ?? DEVELOPMENT_DEFAULTS.SEED_ADMIN_PASSWORD;
+  const password =
+    process.env.SEED_ADMIN_PASSWORD ??
+    devVars().SEED_ADMIN_PASSWORD ??
+    DEVELOPMENT_DEFAULTS.SEED_ADMIN_PASSWORD;
   const sql = await seedSql(password);
   if (process.argv.includes("--print")) {
     process.stdout.write(sql);
@@ -56,8 +59,12 @@ async function main() {
   }
   const file = join(mkdtempSync(join(tmpdir(), "edgepanel-seed-")), "seed.sql");
   writeFileSync(file, sql);
-  execFileSync("wrangler", ["d1", "execute", "DB", "--local", `--file=${file}`], { stdio: ["ignore", "ignore", "inherit"] });
-  console.log(`seeded ${DEMO_USERS.length} demo users (password: SEED_ADMIN_PASSWORD) into the local D1`);
+  execFileSync("wrangler", ["d1", "execute", "DB", "--local", `--file=${file}`], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  console.log(
+    `seeded ${DEMO_USERS.length} demo users (password: SEED_ADMIN_PASSWORD) into the local D1`,
+  );
 }
 
 if (import.meta.main) await main();

@@ -2,7 +2,8 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { timing } from "hono/timing";
 import { createRouter } from "./lib/create-router.ts";
 import { methodNotAllowedResponse, notFound, onError } from "./lib/on-error.ts";
-import { accessLog, type AccessLogOptions } from "./middleware/access-log.ts";
+import { type AccessLogOptions, accessLog } from "./middleware/access-log.ts";
+import { authenticate } from "./middleware/auth.ts";
 import { bodyLimit, MiB } from "./middleware/body-limit.ts";
 import { compression } from "./middleware/compression.ts";
 import { config } from "./middleware/config.ts";
@@ -12,8 +13,12 @@ import { requestId } from "./middleware/request-id.ts";
 import { apiCsp, securityHeaders } from "./middleware/security-headers.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
 import { trace } from "./middleware/trace.ts";
+import { apiKeysRouter } from "./routes/api-keys/index.ts";
+import { auditLogsRouter } from "./routes/audit-logs/index.ts";
+import { authRouter } from "./routes/auth/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { healthRouter } from "./routes/health/index.ts";
+import { usersRouter } from "./routes/users/index.ts";
 
 export interface AppOptions {
   accessLog?: AccessLogOptions;
@@ -25,7 +30,8 @@ export interface AppOptions {
  * Middleware order is deliberate:
  * request id → trace → access log (sees every outcome, errors included) → timing →
  * security headers → config (secrets validated; 500 problem if missing) → CORS →
- * 405 detection → body limit → content type → time budget → compression → routes.
+ * 405 detection → body limit → content type → time budget → compression →
+ * authentication (/api/* only; route guards decide who may call) → routes.
  */
 export function createApp(options: AppOptions = {}) {
   const app = createRouter();
@@ -44,7 +50,16 @@ export function createApp(options: AppOptions = {}) {
   app.use(requestTimeout());
   app.use(compression({ threshold: 1024 }));
 
+  // Authentication runs for the API only: ops routes and docs stay anonymous.
+  app.use("/api/*", authenticate());
+
   app.route("/", healthRouter);
+  const v2 = createRouter()
+    .route("/", authRouter)
+    .route("/", usersRouter)
+    .route("/", apiKeysRouter)
+    .route("/", auditLogsRouter);
+  app.route("/api/v2", v2);
   mountDocs(app);
 
   app.onError(onError);

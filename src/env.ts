@@ -1,6 +1,6 @@
-import { z } from "zod";
 import type { RequestIdVariables } from "hono/request-id";
 import type { TimingVariables } from "hono/timing";
+import { z } from "zod";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { TraceContext } from "./observability/trace.ts";
@@ -90,9 +90,13 @@ const base64Key32 = z.string().refine(
 
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "staging", "production"]),
-  JWT_SECRET: z.string({ error: "required secret is not set" }).min(32, "must be at least 32 characters"),
+  JWT_SECRET: z
+    .string({ error: "required secret is not set" })
+    .min(32, "must be at least 32 characters"),
   ENCRYPTION_KEY: base64Key32,
-  METRICS_TOKEN: z.string({ error: "required secret is not set" }).min(16, "must be at least 16 characters"),
+  METRICS_TOKEN: z
+    .string({ error: "required secret is not set" })
+    .min(16, "must be at least 16 characters"),
   TURNSTILE_SECRET: z.string({ error: "required secret is not set" }).min(1),
   CORS_ORIGINS: csv,
   ADMIN_IP_ALLOWLIST: csv,
@@ -128,7 +132,12 @@ export class ConfigError extends Error {
   }
 }
 
-const REQUIRED_WITH_DEV_DEFAULT = ["JWT_SECRET", "ENCRYPTION_KEY", "METRICS_TOKEN", "TURNSTILE_SECRET"] as const;
+const REQUIRED_WITH_DEV_DEFAULT = [
+  "JWT_SECRET",
+  "ENCRYPTION_KEY",
+  "METRICS_TOKEN",
+  "TURNSTILE_SECRET",
+] as const;
 
 // Keyed by the env object: one parse per isolate in production (the runtime hands
 // every request the same env), while tests that pass a modified env get a fresh parse.

@@ -20,5 +20,7 @@ function messages(error: unknown): string[] {
 
 /** True when the error is a UNIQUE or PRIMARY KEY constraint violation. */
 export function isUniqueViolation(error: unknown): boolean {
-  return messages(error).some((m) => /UNIQUE constraint failed|SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)/i.test(m));
+  return messages(error).some((m) =>
+    /UNIQUE constraint failed|SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)/i.test(m),
+  );
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Timestamps are RFC 3339 UTC strings with milliseconds (`toISOString()`): they
@@ -36,3 +36,121 @@ export const users = sqliteTable(
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;
+
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Every token minted by rotation from one login shares a family; reuse revokes it whole. */
+    familyId: text("family_id").notNull(),
+    /** SHA-256 (hex) of the opaque token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    expiresAt: text("expires_at").notNull(),
+    createdAt: text("created_at").notNull(),
+    /** Set when this token was exchanged for a new one; presenting it again is theft. */
+    rotatedAt: text("rotated_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [
+    index("refresh_tokens_family_idx").on(t.familyId),
+    index("refresh_tokens_user_idx").on(t.userId),
+    index("refresh_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+export const SCOPES = ["servers:read", "servers:write", "webhooks:write", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The first 12 characters (`ep_live_` + 4), shown in lists so users can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 (hex) of the whole key. */
+    keyHash: text("key_hash").notNull().unique(),
+    scopes: text("scopes", { mode: "json" }).$type<Scope[]>().notNull(),
+    expiresAt: text("expires_at"),
+    rateLimitPerMinute: integer("rate_limit_per_minute"),
+    allowedCidrs: text("allowed_cidrs", { mode: "json" }).$type<string[]>(),
+    maxConcurrency: integer("max_concurrency"),
+    requireSignature: integer("require_signature", { mode: "boolean" }).notNull().default(false),
+    /** HMAC key for request signing, AES-256-GCM encrypted (see lib/crypto.ts). */
+    signingSecretEnc: text("signing_secret_enc"),
+    lastUsedAt: text("last_used_at"),
+    revokedAt: text("revoked_at"),
+    /** Set on the old key by a rotation: the key that replaced it. */
+    replacedBy: text("replaced_by"),
+    ...timestamps,
+  },
+  (t) => [
+    index("api_keys_owner_idx").on(t.ownerId, t.id),
+    index("api_keys_expires_idx").on(t.expiresAt),
+  ],
+);
+
+export const OAUTH_PROVIDERS = ["google", "github"] as const;
+export type OAuthProvider = (typeof OAUTH_PROVIDERS)[number];
+
+export const oauthAccounts = sqliteTable(
+  "oauth_accounts",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    provider: text("provider", { enum: OAUTH_PROVIDERS }).notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    email: text("email").notNull(),
+    /** Provider tokens, AES-256-GCM encrypted with a key id (lib/crypto.ts). */
+    accessTokenEnc: text("access_token_enc"),
+    refreshTokenEnc: text("refresh_token_enc"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("oauth_accounts_provider_account_idx").on(t.provider, t.providerAccountId),
+    index("oauth_accounts_user_idx").on(t.userId),
+  ],
+);
+
+export const auditLogs = sqliteTable(
+  "audit_logs",
+  {
+    /** Position in the hash chain; assigned as head + 1, unique, so the chain cannot fork. */
+    seq: integer("seq").primaryKey(),
+    id: text("id").notNull().unique(),
+    createdAt: text("created_at").notNull(),
+    actorType: text("actor_type", { enum: ["user", "api_key", "system", "anonymous"] }).notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id"),
+    /** Before/after summary without secrets. */
+    summary: text("summary", { mode: "json" }).$type<Record<string, unknown>>(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+    /** SHA-256 of the previous row's `hash` ("0"×64 for the first row ever). */
+    prevHash: text("prev_hash").notNull(),
+    /** SHA-256 over this row's content and `prev_hash`. */
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    index("audit_logs_created_idx").on(t.createdAt, t.seq),
+    index("audit_logs_actor_idx").on(t.actorId, t.seq),
+    index("audit_logs_action_idx").on(t.action, t.seq),
+    index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.seq),
+  ],
+);
+
+export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type OAuthAccountRow = typeof oauthAccounts.$inferSelect;
+export type AuditLogRow = typeof auditLogs.$inferSelect;

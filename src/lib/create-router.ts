@@ -8,7 +8,8 @@ type Issue = { path: PropertyKey[]; message: string };
 export function toFieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join(".");
-    const prefix = target === "json" || target === "form" ? "" : `${target === "param" ? "path" : target}`;
+    const prefix =
+      target === "json" || target === "form" ? "" : `${target === "param" ? "path" : target}`;
     return {
       path: prefix ? (path ? `${prefix}.${path}` : prefix) : path || "(body)",
       message: issue.message,

@@ -20,7 +20,9 @@ const toBase64Url = (s: string) =>
 
 const fromBase64Url = (s: string) => {
   const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/"));
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+    Uint8Array.from(bin, (c) => c.charCodeAt(0)),
+  );
 };
 
 export function encodeCursor(payload: CursorPayload): string {

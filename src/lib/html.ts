@@ -8,9 +8,13 @@ import type { Context } from "hono";
 export function htmlPage(
   c: Context,
   html: string,
-  { scriptSrc = [], styleSrc = [], connectSrc = [], fontSrc = [], imgSrc = [] }: Partial<
-    Record<"scriptSrc" | "styleSrc" | "connectSrc" | "fontSrc" | "imgSrc", string[]>
-  > = {},
+  {
+    scriptSrc = [],
+    styleSrc = [],
+    connectSrc = [],
+    fontSrc = [],
+    imgSrc = [],
+  }: Partial<Record<"scriptSrc" | "styleSrc" | "connectSrc" | "fontSrc" | "imgSrc", string[]>> = {},
 ): Response {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);

@@ -14,7 +14,8 @@ import { ApiError, problemForStatus, problemResponse } from "./problem.ts";
  */
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof ApiError) {
-    if (error.status >= 500) logFor(c).error("request failed", { problem: error.problem, detail: error.detail });
+    if (error.status >= 500)
+      logFor(c).error("request failed", { problem: error.problem, detail: error.detail });
     return problemResponse(c, error.problem, {
       detail: error.detail,
       errors: error.errors,
@@ -28,7 +29,8 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
       status === 400 && /JSON/i.test(error.message) ? "malformed_json" : problemForStatus(status);
     const headers: Record<string, string> = {};
     const original = error.res?.headers;
-    if (original?.get("WWW-Authenticate")) headers["WWW-Authenticate"] = original.get("WWW-Authenticate")!;
+    if (original?.get("WWW-Authenticate"))
+      headers["WWW-Authenticate"] = original.get("WWW-Authenticate")!;
     return problemResponse(c, problem, { detail: error.message || undefined, headers });
   }
   logFor(c).error("unhandled error", {

@@ -10,15 +10,30 @@ export const PBKDF2_ITERATIONS = 100_000;
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 
-async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", utf8.encode(password.normalize("NFKC")), "PBKDF2", false, [
-    "deriveBits",
-  ]);
-  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, HASH_BITS);
+async function derive(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    utf8.encode(password.normalize("NFKC")),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+    key,
+    HASH_BITS,
+  );
   return new Uint8Array(bits);
 }
 
-export async function hashPassword(password: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
+export async function hashPassword(
+  password: string,
+  iterations = PBKDF2_ITERATIONS,
+): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await derive(password, salt, iterations);
   return `pbkdf2-sha256$${iterations}$${toBase64(salt)}$${toBase64(hash)}`;
@@ -29,7 +44,8 @@ export async function verifyPassword(password: string, encoded: string): Promise
   const parts = encoded.split("$");
   if (parts.length !== 4 || parts[0] !== "pbkdf2-sha256") return false;
   const iterations = Number(parts[1]);
-  if (!Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS) return false;
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS)
+    return false;
   let salt: Uint8Array<ArrayBuffer>;
   let expected: Uint8Array;
   try {
@@ -43,7 +59,8 @@ export async function verifyPassword(password: string, encoded: string): Promise
 }
 
 /** True when a stored hash uses weaker parameters than today's. */
-export const needsRehash = (encoded: string): boolean => encoded.split("$")[1] !== String(PBKDF2_ITERATIONS);
+export const needsRehash = (encoded: string): boolean =>
+  encoded.split("$")[1] !== String(PBKDF2_ITERATIONS);
 
 // A fixed dummy hash: verifying against it when the account does not exist costs the
 // same as a real verification, so response time does not reveal whether an e-mail is registered.

@@ -78,7 +78,8 @@ export class ApiError extends HTTPException {
   }
 }
 
-export const problemTypeUri = (problem: ProblemType): string => `/problems/${problem.replaceAll("_", "-")}`;
+export const problemTypeUri = (problem: ProblemType): string =>
+  `/problems/${problem.replaceAll("_", "-")}`;
 
 /** Maps a bare HTTP status (from Hono's own HTTPExceptions) to our closed set. */
 export function problemForStatus(status: number): ProblemType {

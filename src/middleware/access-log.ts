@@ -6,6 +6,8 @@ import { createLogger, type LogLevel, type LogSink } from "../observability/logg
 export interface AccessLogOptions {
   /** Where lines are written; tests pass a collector. */
   sink?: LogSink;
+  /** Overrides LOG_LEVEL (tests that assert on log lines). */
+  level?: LogLevel;
 }
 
 /**
@@ -13,10 +15,13 @@ export interface AccessLogOptions {
  * status, duration, identity), and a request-scoped logger on `c.var.logger`.
  * Fields are redacted by the logger, so a route may log freely.
  */
-export const accessLog = ({ sink }: AccessLogOptions = {}): MiddlewareHandler<AppEnv> =>
+export const accessLog = ({
+  sink,
+  level: fixedLevel,
+}: AccessLogOptions = {}): MiddlewareHandler<AppEnv> =>
   async function accessLog(c, next) {
     const started = performance.now();
-    const level = (c.env?.LOG_LEVEL as LogLevel | undefined) ?? "info";
+    const level = fixedLevel ?? (c.env?.LOG_LEVEL as LogLevel | undefined) ?? "info";
     const logger = createLogger(
       { request_id: c.var.requestId, trace_id: c.var.trace?.traceId },
       ["debug", "info", "warn", "error"].includes(level) ? level : "info",

@@ -17,7 +17,10 @@ export interface BodyLimitOptions {
  * middleware checks Content-Length up front and counts streamed bytes otherwise,
  * so a lying or absent Content-Length cannot get a bigger body through.
  */
-export const bodyLimit = ({ maxSize = MiB, uploads = [] }: BodyLimitOptions = {}): MiddlewareHandler<AppEnv> => {
+export const bodyLimit = ({
+  maxSize = MiB,
+  uploads = [],
+}: BodyLimitOptions = {}): MiddlewareHandler<AppEnv> => {
   const make = (size: number) =>
     honoBodyLimit({
       maxSize: size,

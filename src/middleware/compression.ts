@@ -10,7 +10,11 @@ const COMPRESSIBLE = /^(application\/([\w.+-]*json|javascript|xml)|text\/|image\
  * Content-Length until serialised), costing CPU for nothing; so we measure
  * in-memory bodies first and only hand large ones to it.
  */
-export const compression = ({ threshold = 1024 }: { threshold?: number } = {}): MiddlewareHandler<AppEnv> => {
+export const compression = ({
+  threshold = 1024,
+}: {
+  threshold?: number;
+} = {}): MiddlewareHandler<AppEnv> => {
   const gzip = compress({ threshold });
   return async function compression(c, next) {
     if (!c.req.header("accept-encoding")) return next();

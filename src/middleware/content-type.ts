@@ -14,7 +14,8 @@ export const requireJsonBody = (): MiddlewareHandler<AppEnv> =>
   async function requireJsonBody(c, next) {
     if (BODY_METHODS.has(c.req.method)) {
       const length = c.req.header("content-length");
-      const hasBody = (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
+      const hasBody =
+        (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
       const type = c.req.header("content-type") ?? "";
       if (hasBody && !ACCEPTED.test(type)) {
         throw new ApiError("unsupported_media_type", {

@@ -3,7 +3,8 @@
  * blanked whatever their value; string values are scrubbed of e-mail addresses,
  * JWTs, API keys and bearer credentials wherever they appear.
  */
-const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|signature|credential|private[-_]?key/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|authorization|cookie|api[-_]?key|signature|credential|private[-_]?key/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const API_KEY = /\bep_(live|test)_[A-Za-z0-9]+/g;

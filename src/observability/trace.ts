@@ -29,7 +29,13 @@ export function parseTraceparent(
   if (!header) return null;
   const m = TRACEPARENT.exec(header.trim().toLowerCase());
   if (!m) return null;
-  const [, version, traceId, spanId, flags] = m as unknown as [string, string, string, string, string];
+  const [, version, traceId, spanId, flags] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (version === "ff") return null;
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return null;
   return { traceId, spanId, flags: Number.parseInt(flags, 16) };

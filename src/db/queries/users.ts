@@ -1,9 +1,9 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { nowIso, uuidv7 } from "../../lib/ids.ts";
+import { err, ok, type Result } from "../../lib/result.ts";
 import type { Database } from "../client.ts";
 import { isUniqueViolation } from "../errors.ts";
 import { type Role, type UserRow, users } from "../schema.ts";
-import { nowIso, uuidv7 } from "../../lib/ids.ts";
-import { err, ok, type Result } from "../../lib/result.ts";
 
 /** Canonical form of an e-mail address for storage and lookup. */
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
@@ -51,7 +51,11 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
 }
 
 export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
-  return db.select().from(users).where(eq(users.email, normaliseEmail(email))).get();
+  return db
+    .select()
+    .from(users)
+    .where(eq(users.email, normaliseEmail(email)))
+    .get();
 }
 
 export interface ListUsersOptions {
@@ -69,7 +73,9 @@ export async function listUsers(
   const rows = await db
     .select()
     .from(users)
-    .where(and(afterId ? gt(users.id, afterId) : undefined, role ? eq(users.role, role) : undefined))
+    .where(
+      and(afterId ? gt(users.id, afterId) : undefined, role ? eq(users.role, role) : undefined),
+    )
     .orderBy(asc(users.id))
     .limit(limit + 1)
     .all();

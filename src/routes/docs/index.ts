@@ -17,7 +17,8 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "A 15-minute access token from POST /api/v2/auth/login, or an API key (ep_live_…).",
+    description:
+      "A 15-minute access token from POST /api/v2/auth/login, or an API key (ep_live_…).",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyAuth", {
     type: "apiKey",
@@ -45,7 +46,11 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.get("/docs", (c) =>
     htmlPage(
       c,
-      getHtmlDocument({ url: OPENAPI_PATH, pageTitle: "edgepanel API reference", _integration: "hono" }),
+      getHtmlDocument({
+        url: OPENAPI_PATH,
+        pageTitle: "edgepanel API reference",
+        _integration: "hono",
+      }),
       {
         scriptSrc: [SCALAR_CDN],
         // Scalar's Vue runtime injects <style> elements at run time, which a nonce cannot cover.

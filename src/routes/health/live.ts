@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import type { RouteHandler } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { commonErrors, jsonContent } from "../../lib/openapi.ts";
 

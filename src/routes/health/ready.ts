@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import type { RouteHandler } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { AppEnv } from "../../env.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
@@ -44,13 +44,19 @@ async function probe(fn: () => Promise<unknown>): Promise<Check> {
     await Promise.race([
       fn(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return { status: "ok", latency_ms: elapsed(started) };
   } catch (error) {
     // The error class only: a driver message could carry connection details.
-    const reason = error instanceof Error && error.message.startsWith("no answer") ? error.message : "check failed";
+    const reason =
+      error instanceof Error && error.message.startsWith("no answer")
+        ? error.message
+        : "check failed";
     return { status: "error", latency_ms: elapsed(started), error: reason };
   } finally {
     clearTimeout(timer);
@@ -68,7 +74,8 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
   c.header("Cache-Control", "no-store");
   const failed = Object.entries(checks).filter(([, check]) => check.status !== "ok");
   if (failed.length) {
-    for (const [name, check] of failed) c.var.logger.error("readiness check failed", { check: name, ...check });
+    for (const [name, check] of failed)
+      c.var.logger.error("readiness check failed", { check: name, ...check });
     throw new ApiError("service_unavailable", {
       detail: `Not ready: ${failed.map(([name]) => name).join(", ")} failed`,
       extensions: { checks },

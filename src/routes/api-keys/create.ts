@@ -1,0 +1,71 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { audit } from "../../lib/audit.ts";
+import { getKeyring } from "../../lib/crypto.ts";
+import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { createApiKey } from "../../services/api-keys/api-keys.ts";
+import { CreateApiKeyBody, CreatedApiKeySchema, toApiKeyDto } from "./schemas.ts";
+
+export const createApiKeyRoute = createRoute({
+  method: "post",
+  path: "/api-keys",
+  tags: ["API keys"],
+  operationId: "createApiKey",
+  summary: "Create an API key (the secret is shown once)",
+  security: SECURITY,
+  middleware: [requireAuth()] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: CreateApiKeyBody } } },
+  },
+  responses: {
+    201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv> = async (c) => {
+  const p = requirePrincipal(c);
+  const body = c.req.valid("json");
+  // Nobody can mint a key stronger than themselves (a key minting keys included).
+  const excess = body.scopes.filter((s) => !p.scopes.includes(s));
+  if (excess.length) {
+    throw new ApiError("forbidden", {
+      detail: `You cannot grant scopes you do not hold: ${excess.join(", ")}`,
+    });
+  }
+  const created = await createApiKey(c.var.db, await getKeyring(c.var.config.ENCRYPTION_KEY), {
+    ownerId: p.userId,
+    name: body.name,
+    scopes: body.scopes,
+    expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
+    rateLimitPerMinute: body.rate_limit_per_minute,
+    allowedCidrs: body.allowed_cidrs,
+    maxConcurrency: body.max_concurrency,
+    requireSignature: body.require_signature,
+  });
+  await audit(c, {
+    action: "api_key.created",
+    resourceType: "api_key",
+    resourceId: created.row.id,
+    summary: {
+      after: {
+        name: created.row.name,
+        scopes: created.row.scopes,
+        expires_at: created.row.expiresAt,
+      },
+    },
+  });
+  c.header("Location", `/api/v2/api-keys/${created.row.id}`);
+  c.header("Cache-Control", "no-store");
+  return c.json(
+    {
+      ...toApiKeyDto(created.row),
+      key: created.key,
+      ...(created.signingSecret ? { signing_secret: created.signingSecret } : {}),
+    },
+    201,
+  );
+};

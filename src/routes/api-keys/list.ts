@@ -1,0 +1,40 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
+import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { PaginationQuery } from "../../lib/pagination.ts";
+import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { listApiKeys } from "../../services/api-keys/api-keys.ts";
+import { ApiKeyListSchema, toApiKeyDto } from "./schemas.ts";
+
+export const listApiKeysRoute = createRoute({
+  method: "get",
+  path: "/api-keys",
+  tags: ["API keys"],
+  operationId: "listApiKeys",
+  summary: "List your API keys (never their secrets)",
+  security: SECURITY,
+  middleware: [requireAuth()] as const,
+  request: { query: PaginationQuery },
+  responses: {
+    200: jsonContent(ApiKeyListSchema, "A page of keys"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const listApiKeysHandler: RouteHandler<typeof listApiKeysRoute, AppEnv> = async (c) => {
+  const p = requirePrincipal(c);
+  const { limit, cursor } = c.req.valid("query");
+  const afterId = cursor ? (decodeCursor(cursor, "id", 1).k[0] as string) : undefined;
+  const page = await listApiKeys(c.var.db, p.userId, { limit, afterId });
+  const last = page.rows.at(-1);
+  c.header("Cache-Control", "private, no-store");
+  return c.json(
+    {
+      data: page.rows.map((k) => toApiKeyDto(k)),
+      next_cursor: page.hasMore && last ? encodeCursor({ s: "id", k: [last.id] }) : null,
+    },
+    200,
+  );
+};

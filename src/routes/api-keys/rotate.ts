@@ -1,0 +1,68 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { audit } from "../../lib/audit.ts";
+import { getKeyring } from "../../lib/crypto.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { findApiKey, rotateApiKey } from "../../services/api-keys/api-keys.ts";
+import { invalidateKey } from "../../services/auth/credential-cache.ts";
+import { ApiKeyIdParam, CreatedApiKeySchema, RotateApiKeyBody, toApiKeyDto } from "./schemas.ts";
+
+export const rotateApiKeyRoute = createRoute({
+  method: "post",
+  path: "/api-keys/{id}/rotate",
+  tags: ["API keys"],
+  operationId: "rotateApiKey",
+  summary: "Issue a replacement key; the old one keeps working for the grace period",
+  security: SECURITY,
+  middleware: [requireAuth()] as const,
+  request: {
+    params: ApiKeyIdParam,
+    body: { required: false, content: { "application/json": { schema: RotateApiKeyBody } } },
+  },
+  responses: {
+    201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
+    404: errorResponse("not_found"),
+    409: errorResponse("conflict"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv> = async (c) => {
+  const p = requirePrincipal(c);
+  const { id } = c.req.valid("param");
+  const grace = RotateApiKeyBody.parse(c.req.valid("json") ?? {}).grace_period_seconds;
+  const old = await findApiKey(c.var.db, id, p.role === "admin" ? null : p.userId);
+  if (!old) throw new ApiError("not_found", { detail: "No API key with that id" });
+  const rotated = await rotateApiKey(
+    c.var.db,
+    await getKeyring(c.var.config.ENCRYPTION_KEY),
+    old,
+    grace,
+  );
+  if (!rotated.ok)
+    throw new ApiError("conflict", {
+      detail: "Only an active key that was not already rotated can be rotated",
+    });
+  await invalidateKey(c.env, old.keyHash);
+  await audit(c, {
+    action: "api_key.rotated",
+    resourceType: "api_key",
+    resourceId: old.id,
+    summary: {
+      after: { replaced_by: rotated.value.row.id, old_key_expires_at: rotated.value.oldExpiresAt },
+    },
+  });
+  c.header("Location", `/api/v2/api-keys/${rotated.value.row.id}`);
+  c.header("Cache-Control", "no-store");
+  return c.json(
+    {
+      ...toApiKeyDto(rotated.value.row),
+      key: rotated.value.key,
+      ...(rotated.value.signingSecret ? { signing_secret: rotated.value.signingSecret } : {}),
+    },
+    201,
+  );
+};

@@ -1,0 +1,26 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { verifyAudit } from "../../services/audit/audit-log.ts";
+import { VerifySchema } from "./schemas.ts";
+
+export const verifyAuditRoute = createRoute({
+  method: "get",
+  path: "/audit-logs/verify",
+  tags: ["Audit"],
+  operationId: "verifyAuditLogs",
+  summary: "Walk the hash chain and report the first broken link (admin)",
+  security: SECURITY,
+  middleware: [requireRole("admin")] as const,
+  responses: {
+    200: jsonContent(VerifySchema, "The verification report (valid: false when tampered)"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const verifyAuditHandler: RouteHandler<typeof verifyAuditRoute, AppEnv> = async (c) => {
+  c.header("Cache-Control", "private, no-store");
+  return c.json(await verifyAudit(c.var.db), 200);
+};

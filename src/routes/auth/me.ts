@@ -1,0 +1,44 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { findUserById } from "../../db/queries/users.ts";
+import { SCOPES } from "../../db/schema.ts";
+import type { AppEnv } from "../../env.ts";
+import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { toUserDto, UserSchema } from "./schemas.ts";
+
+const MeSchema = z
+  .object({
+    user: UserSchema,
+    auth: z.object({
+      kind: z.enum(["user", "api_key"]),
+      key_id: z.string().nullable(),
+      scopes: z.array(z.enum(SCOPES)),
+    }),
+  })
+  .openapi("Me");
+
+export const meRoute = createRoute({
+  method: "get",
+  path: "/auth/me",
+  tags: ["Auth"],
+  operationId: "getMe",
+  summary: "The authenticated user and how they authenticated",
+  security: SECURITY,
+  middleware: [requireAuth()] as const,
+  responses: { 200: jsonContent(MeSchema, "The caller"), ...authErrors, ...commonErrors },
+});
+
+export const meHandler: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
+  const p = requirePrincipal(c);
+  const user = await findUserById(c.var.db, p.userId);
+  if (!user) throw new ApiError("unauthorized", { detail: "The account no longer exists" });
+  c.header("Cache-Control", "private, no-store");
+  return c.json(
+    {
+      user: toUserDto(user),
+      auth: { kind: p.kind, key_id: p.kind === "api_key" ? p.keyId : null, scopes: [...p.scopes] },
+    },
+    200,
+  );
+};

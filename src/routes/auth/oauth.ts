@@ -1,0 +1,179 @@
+import { githubAuth } from "@hono/oauth-providers/github";
+import { googleAuth } from "@hono/oauth-providers/google";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { deleteCookie } from "hono/cookie";
+import type { AppEnv } from "../../env.ts";
+import { audit } from "../../lib/audit.ts";
+import { getKeyring } from "../../lib/crypto.ts";
+import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { type ProviderProfile, signInWithProvider } from "../../services/auth/oauth.ts";
+import { startSession } from "../../services/auth/session.ts";
+import { TokenResponse, toUserDto } from "./schemas.ts";
+
+export const oauthRoute = createRoute({
+  method: "get",
+  path: "/auth/oauth/{provider}",
+  tags: ["Auth"],
+  operationId: "oauthSignIn",
+  summary: "OAuth2 sign-in: redirects to the provider, and handles its callback (same URL)",
+  request: {
+    params: z.object({
+      provider: z.enum(["google", "github"]).openapi({ param: { name: "provider", in: "path" } }),
+    }),
+    query: z.object({
+      code: z.string().optional(),
+      state: z.string().optional(),
+      error: z.string().optional(),
+    }),
+  },
+  responses: {
+    200: jsonContent(TokenResponse, "Callback handled: signed in"),
+    302: { description: "Redirect to the provider's consent screen (state in an HttpOnly cookie)" },
+    401: errorResponse("unauthorized"),
+    403: errorResponse("forbidden"),
+    404: errorResponse("not_found"),
+    ...commonErrors,
+  },
+});
+
+type OAuthVars = {
+  Variables: {
+    token?: { token: string; expires_in?: number };
+    "refresh-token"?: { token: string; expires_in?: number };
+    "user-google"?: { id: string; email?: string; verified_email?: boolean; name?: string };
+    "user-github"?: { id: number; email?: string; name?: string | null; login: string };
+  };
+};
+
+/** Runs the library middleware and captures the identity it fetched, if it got that far. */
+async function runProvider(
+  c: Parameters<RouteHandler<typeof oauthRoute, AppEnv>>[0],
+  mw: MiddlewareHandler<OAuthVars>,
+): Promise<Response | "done"> {
+  let reached = false;
+  const res = await mw(c as never, async () => {
+    reached = true;
+  });
+  return reached ? "done" : (res as Response);
+}
+
+async function githubEmailVerified(token: string, email: string): Promise<boolean> {
+  const res = await fetch("https://api.github.com/user/emails", {
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: "application/json",
+      "User-Agent": "edgepanel",
+    },
+  });
+  if (!res.ok) return false;
+  const emails = (await res.json()) as { email: string; verified: boolean }[];
+  return emails.some((e) => e.email.toLowerCase() === email.toLowerCase() && e.verified);
+}
+
+export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) => {
+  const { provider } = c.req.valid("param");
+  const query = c.req.valid("query");
+  const cfg = c.var.config;
+  const creds =
+    provider === "google"
+      ? { id: cfg.GOOGLE_CLIENT_ID, secret: cfg.GOOGLE_CLIENT_SECRET }
+      : { id: cfg.GITHUB_CLIENT_ID, secret: cfg.GITHUB_CLIENT_SECRET };
+  if (!creds.id || !creds.secret) {
+    throw new ApiError("not_found", {
+      detail: `Sign-in with ${provider} is not configured on this deployment`,
+    });
+  }
+  if (query.error) {
+    deleteCookie(c, "state", { path: "/", secure: true });
+    throw new ApiError("unauthorized", {
+      detail: `The ${provider} sign-in was not completed: ${query.error.slice(0, 64)}`,
+    });
+  }
+  const redirectUri = new URL(c.req.url);
+  redirectUri.search = "";
+  const mw =
+    provider === "google"
+      ? googleAuth({
+          client_id: creds.id,
+          client_secret: creds.secret,
+          scope: ["openid", "email", "profile"],
+          redirect_uri: redirectUri.toString(),
+        })
+      : githubAuth({
+          client_id: creds.id,
+          client_secret: creds.secret,
+          scope: ["read:user", "user:email"],
+          oauthApp: true,
+          redirect_uri: redirectUri.toString(),
+        });
+  const outcome = await runProvider(c, mw as MiddlewareHandler<OAuthVars>);
+  if (outcome !== "done") return outcome as never;
+  deleteCookie(c, "state", { path: "/", secure: true });
+
+  const vars = c as unknown as {
+    get<K extends keyof OAuthVars["Variables"]>(k: K): OAuthVars["Variables"][K];
+  };
+  const token = vars.get("token")?.token ?? null;
+  let profile: ProviderProfile;
+  if (provider === "google") {
+    const u = vars.get("user-google");
+    if (!u) throw new ApiError("unauthorized", { detail: "Google returned no profile" });
+    profile = {
+      provider,
+      accountId: String(u.id),
+      email: u.email ?? null,
+      emailVerified: u.verified_email === true,
+      name: u.name ?? "",
+      accessToken: token,
+      refreshToken: vars.get("refresh-token")?.token ?? null,
+    };
+  } else {
+    const u = vars.get("user-github");
+    if (!u) throw new ApiError("unauthorized", { detail: "GitHub returned no profile" });
+    const email = u.email ?? null;
+    profile = {
+      provider,
+      accountId: String(u.id),
+      email,
+      emailVerified: email !== null && token !== null && (await githubEmailVerified(token, email)),
+      name: u.name ?? u.login,
+      accessToken: token,
+      refreshToken: vars.get("refresh-token")?.token ?? null,
+    };
+  }
+
+  const ring = await getKeyring(cfg.ENCRYPTION_KEY);
+  const result = await signInWithProvider(c.var.db, ring, profile);
+  if (!result.ok) {
+    throw new ApiError("forbidden", {
+      detail:
+        result.error === "unverified_email"
+          ? `Your ${provider} account has no verified e-mail address`
+          : "This account is deactivated",
+    });
+  }
+  const { user, linked } = result.value;
+  if (linked) {
+    await audit(c, {
+      actorType: "user",
+      actorId: user.id,
+      action: "auth.oauth_linked",
+      resourceType: "user",
+      resourceId: user.id,
+      summary: { provider },
+    });
+  }
+  await audit(c, {
+    actorType: "user",
+    actorId: user.id,
+    action: "auth.login",
+    resourceType: "user",
+    resourceId: user.id,
+    summary: { provider },
+  });
+  const session = await startSession(c.var.db, cfg.JWT_SECRET, user);
+  c.header("Cache-Control", "no-store");
+  return c.json({ user: toUserDto(user), ...session }, 200);
+};

@@ -1,0 +1,51 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { createUser } from "../../db/queries/users.ts";
+import type { AppEnv } from "../../env.ts";
+import { audit } from "../../lib/audit.ts";
+import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { hashPassword } from "../../lib/password.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { startSession } from "../../services/auth/session.ts";
+import { RegisterBody, TokenResponse, toUserDto } from "./schemas.ts";
+
+export const registerRoute = createRoute({
+  method: "post",
+  path: "/auth/register",
+  tags: ["Auth"],
+  operationId: "register",
+  summary: "Create an account (the first account on an empty database becomes admin)",
+  request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
+  responses: {
+    201: jsonContent(TokenResponse, "Account created; signed in"),
+    409: errorResponse("conflict"),
+    ...commonErrors,
+  },
+});
+
+export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const created = await createUser(c.var.db, {
+    email: body.email,
+    name: body.name,
+    passwordHash: await hashPassword(body.password),
+  });
+  if (!created.ok) {
+    throw new ApiError("conflict", {
+      detail: "An account with this e-mail address already exists",
+      errors: [{ path: "email", message: "already registered" }],
+    });
+  }
+  const user = created.value;
+  await audit(c, {
+    actorType: "user",
+    actorId: user.id,
+    action: "user.registered",
+    resourceType: "user",
+    resourceId: user.id,
+    summary: { after: { role: user.role } },
+  });
+  const session = await startSession(c.var.db, c.var.config.JWT_SECRET, user);
+  c.header("Location", `/api/v2/users/${user.id}`);
+  c.header("Cache-Control", "no-store");
+  return c.json({ user: toUserDto(user), ...session }, 201);
+};

@@ -1,0 +1,32 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { findUserById } from "../../db/queries/users.ts";
+import type { AppEnv } from "../../env.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { toUserDto, UserSchema } from "../auth/schemas.ts";
+import { UserIdParam } from "./schemas.ts";
+
+export const getUserRoute = createRoute({
+  method: "get",
+  path: "/users/{id}",
+  tags: ["Users"],
+  operationId: "getUser",
+  summary: "Get a user (admin)",
+  security: SECURITY,
+  middleware: [requireRole("admin")] as const,
+  request: { params: UserIdParam },
+  responses: {
+    200: jsonContent(UserSchema, "The user"),
+    404: errorResponse("not_found"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const getUserHandler: RouteHandler<typeof getUserRoute, AppEnv> = async (c) => {
+  const user = await findUserById(c.var.db, c.req.valid("param").id);
+  if (!user) throw new ApiError("not_found", { detail: "No user with that id" });
+  c.header("Cache-Control", "private, no-store");
+  return c.json(toUserDto(user), 200);
+};

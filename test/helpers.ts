@@ -1,0 +1,110 @@
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const BASE = "https://panel.test";
+
+/** Calls the real Worker (same entry as production) with a JSON body when given. */
+export async function api(
+  path: string,
+  {
+    method = "GET",
+    body,
+    headers = {},
+    token,
+    apiKey,
+  }: {
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    token?: string;
+    apiKey?: string;
+  } = {},
+): Promise<Response> {
+  const h = new Headers(headers);
+  if (body !== undefined && !h.has("content-type")) h.set("content-type", "application/json");
+  if (token) h.set("authorization", `Bearer ${token}`);
+  if (apiKey) h.set("x-api-key", apiKey);
+  return exports.default.fetch(`${BASE}${path}`, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Asserts the status, printing the body on failure, and returns the parsed JSON. */
+export async function expectStatus<T = Record<string, unknown>>(
+  res: Response,
+  status: number,
+): Promise<T> {
+  const text = await res.clone().text();
+  expect(res.status, `body: ${text}`).toBe(status);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** Asserts an RFC 9457 problem response and returns it. */
+export async function expectProblem(res: Response, status: number, type?: string) {
+  const body = await expectStatus<{
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    instance: string;
+    request_id: string;
+    errors?: { path: string; message: string }[];
+  }>(res, status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  expect(body.status).toBe(status);
+  expect(body.request_id).toBe(res.headers.get("x-request-id"));
+  expect(typeof body.title).toBe("string");
+  if (type) expect(body.type).toBe(`/problems/${type}`);
+  return body;
+}
+
+let counter = 0;
+export const uniqueEmail = (tag = "user") =>
+  `${tag}-${Date.now().toString(36)}-${++counter}@example.com`;
+export const PASSWORD = "correct horse battery staple";
+
+export interface Session {
+  user: { id: string; email: string; role: string };
+  access_token: string;
+  refresh_token: string;
+}
+
+export async function register(
+  email = uniqueEmail(),
+  password = PASSWORD,
+  name = "Test User",
+): Promise<Session> {
+  return expectStatus<Session>(
+    await api("/api/v2/auth/register", { method: "POST", body: { email, password, name } }),
+    201,
+  );
+}
+
+/** Registers a user and sets its role directly (the test seeds its own rows). */
+export async function userWithRole(role: "admin" | "operator" | "viewer"): Promise<Session> {
+  const { env } = await import("cloudflare:workers");
+  const s = await register(uniqueEmail(role));
+  await env.DB.prepare("update users set role = ? where id = ?").bind(role, s.user.id).run();
+  const { clearCredentialCaches } = await import("../src/services/auth/credential-cache.ts");
+  clearCredentialCaches();
+  return { ...s, user: { ...s.user, role } };
+}
+
+export async function createKey(token: string, body: Record<string, unknown> = {}) {
+  return expectStatus<{
+    id: string;
+    key: string;
+    prefix: string;
+    signing_secret?: string;
+    scopes: string[];
+  }>(
+    await api("/api/v2/api-keys", {
+      method: "POST",
+      token,
+      body: { name: "test key", scopes: ["servers:read"], ...body },
+    }),
+    201,
+  );
+}
