@@ -18,7 +18,15 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // Quiet logs in test output; tests that assert on logs pass their own sink and level.
-              bindings: { TEST_MIGRATIONS: migrations, LOG_LEVEL: "error" },
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                LOG_LEVEL: "error",
+                // Test-only OAuth client credentials; provider endpoints are fetch-mocked.
+                GOOGLE_CLIENT_ID: "test-google-client",
+                GOOGLE_CLIENT_SECRET: "test-google-secret",
+                GITHUB_CLIENT_ID: "test-github-client",
+                GITHUB_CLIENT_SECRET: "test-github-secret",
+              },
             },
           }),
         ],

@@ -135,16 +135,22 @@ export function buildProblem(
   return doc;
 }
 
-/** Renders a problem as an `application/problem+json` response. */
+/**
+ * Renders a problem as an `application/problem+json` response. Built through
+ * `c.body` so headers middleware set earlier (request id, CORS…) are kept even
+ * when the error is thrown before any response existed.
+ */
 export function problemResponse(
   c: Context,
   problem: ProblemType,
   options: Omit<ApiErrorOptions, "cause"> = {},
 ): Response {
   const doc = buildProblem(c, problem, options);
-  const headers = new Headers(options.headers);
-  headers.set("Content-Type", "application/problem+json; charset=utf-8");
-  // Errors are never cacheable by shared caches: they may depend on credentials.
-  if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
-  return new Response(JSON.stringify(doc), { status: doc.status, headers });
+  const headers: Record<string, string> = {
+    // Errors are never cacheable by shared caches: they may depend on credentials.
+    "Cache-Control": "no-store",
+    ...options.headers,
+    "Content-Type": "application/problem+json; charset=utf-8",
+  };
+  return c.body(JSON.stringify(doc), doc.status as ContentfulStatusCode, headers);
 }

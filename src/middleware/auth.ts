@@ -152,6 +152,10 @@ export const requireRole = (role: Role): MiddlewareHandler<AppEnv> =>
     if (ROLE_RANK[p.role] < ROLE_RANK[role]) {
       throw new ApiError("forbidden", { detail: `This action needs the '${role}' role` });
     }
+    // A key acts as its owner narrowed by its scopes: admin routes also need the 'admin' scope.
+    if (role === "admin" && !p.scopes.includes("admin")) {
+      throw new ApiError("forbidden", { detail: "This action needs the 'admin' scope" });
+    }
     await next();
   };
 

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
+import { api, expectProblem, expectStatus } from "../../helpers.ts";
+
+describe("GET /health/ready", () => {
+  it("reports D1 and KV ok with latencies", async () => {
+    const body = await expectStatus<{
+      status: string;
+      checks: Record<string, { status: string; latency_ms: number }>;
+    }>(await api("/health/ready"), 200);
+    expect(body.status).toBe("ok");
+    expect(body.checks.d1!.status).toBe("ok");
+    expect(body.checks.kv!.status).toBe("ok");
+    expect(body.checks.d1!.latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("is a 503 problem naming D1 when D1 throws, without its message", async () => {
+    const res = await fetchWith({ DB: throwingD1() }, "/health/ready");
+    const text = await res.clone().text();
+    const body = await expectProblem(res, 503, "service-unavailable");
+    expect(body.detail).toContain("d1");
+    const checks = (
+      body as unknown as { checks: Record<string, { status: string; error?: string }> }
+    ).checks;
+    expect(checks.d1!.status).toBe("error");
+    expect(checks.kv!.status).toBe("ok");
+    expect(text).not.toContain("secret_internal_table");
+    expect(res.headers.get("retry-after")).toBe("5");
+  });
+
+  it("is a 503 problem naming KV when KV throws", async () => {
+    const brokenKv = { get: () => Promise.reject(new Error("kv down")) } as unknown as KVNamespace;
+    const body = await expectProblem(await fetchWith({ CACHE: brokenKv }, "/health/ready"), 503);
+    expect(body.detail).toContain("kv");
+  });
+});
