@@ -40,8 +40,9 @@ export function fetchWith(
     passThroughOnException() {},
     props: {},
   } as unknown as ExecutionContext;
+  const request = new Request(`https://panel.test${path}`, init);
   return worker.fetch(
-    new Request(`https://panel.test${path}`, init),
+    request as Request<unknown, IncomingRequestCfProperties>,
     { ...env, ...overrides } as Bindings,
     ctx,
   );
