@@ -27,6 +27,8 @@ export async function api(
   return exports.default.fetch(`${BASE}${path}`, {
     method,
     headers: h,
+    // A client sees our redirects; it does not follow them into the provider.
+    redirect: "manual",
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
 }

@@ -1,0 +1,167 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { getDatabase } from "../../../src/db/client.ts";
+import { appendAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
+import {
+  api,
+  createKey,
+  expectProblem,
+  expectStatus,
+  PASSWORD,
+  register,
+  type Session,
+} from "../../helpers.ts";
+
+let admin: Session;
+beforeAll(async () => {
+  admin = await register();
+});
+
+type Row = {
+  action: string;
+  actor_id: string | null;
+  resource_id: string | null;
+  summary: Record<string, unknown> | null;
+  ip: string;
+  request_id: string;
+};
+const list = async (query = "") =>
+  expectStatus<{ data: Row[]; next_cursor: string | null }>(
+    await api(`/api/v2/audit-logs${query}`, { token: admin.access_token }),
+    200,
+  );
+
+describe("audit log", () => {
+  it("records the identity events with actor, ip and request id", async () => {
+    const email = `audited-${Date.now()}@example.com`;
+    const u = await register(email);
+    await api("/api/v2/auth/login", {
+      method: "POST",
+      body: { email, password: PASSWORD },
+      headers: { "cf-connecting-ip": "198.51.100.7" },
+    });
+    await api("/api/v2/auth/login", {
+      method: "POST",
+      body: { email, password: "wrong password!!" },
+    });
+    const k = await createKey(admin.access_token);
+    await api(`/api/v2/api-keys/${k.id}/rotate`, { method: "POST", token: admin.access_token });
+    await api(`/api/v2/api-keys/${k.id}`, {
+      method: "DELETE",
+      token: admin.access_token,
+      headers: { "x-request-id": "revoke-req-1" },
+    });
+    await api(`/api/v2/users/${u.user.id}`, {
+      method: "PATCH",
+      token: admin.access_token,
+      body: { role: "operator" },
+    });
+
+    const { data } = await list("?limit=100");
+    const actions = data.map((r) => r.action);
+    for (const a of [
+      "user.registered",
+      "auth.login",
+      "auth.login_failed",
+      "api_key.created",
+      "api_key.rotated",
+      "api_key.revoked",
+      "user.role_changed",
+    ]) {
+      expect(actions, a).toContain(a);
+    }
+    const login = data.find((r) => r.action === "auth.login" && r.actor_id === u.user.id)!;
+    expect(login.ip).toBe("198.51.100.7");
+    const revoked = data.find((r) => r.action === "api_key.revoked")!;
+    expect(revoked).toMatchObject({
+      actor_id: admin.user.id,
+      resource_id: k.id,
+      request_id: "revoke-req-1",
+    });
+    expect(JSON.stringify(data)).not.toContain(k.key);
+    expect(JSON.stringify(data)).not.toContain(email);
+  });
+
+  it("filters by action, actor and resource, and paginates newest first", async () => {
+    const onlyCreated = await list("?action=api_key.created");
+    expect(onlyCreated.data.every((r) => r.action === "api_key.created")).toBe(true);
+    const byActor = await list(`?actor=${admin.user.id}`);
+    expect(byActor.data.every((r) => r.actor_id === admin.user.id)).toBe(true);
+    const first = await list("?limit=2");
+    expect(first.next_cursor).not.toBeNull();
+    const second = await list(`?limit=2&cursor=${first.next_cursor}`);
+    expect(second.data[0]).not.toEqual(first.data[0]);
+    await expectProblem(
+      await api("/api/v2/audit-logs?since=yesterday", { token: admin.access_token }),
+      422,
+    );
+  });
+
+  it("is admin-only", async () => {
+    const v = await register();
+    await expectProblem(await api("/api/v2/audit-logs", { token: v.access_token }), 403);
+    await expectProblem(await api("/api/v2/audit-logs/verify", { token: v.access_token }), 403);
+  });
+
+  it("concurrent appends never fork the chain", async () => {
+    const db = getDatabase(env);
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        appendAudit(db, {
+          actorType: "system",
+          action: "test.concurrent",
+          resourceType: "test",
+          resourceId: String(i),
+        }),
+      ),
+    );
+    const seqs = await env.DB.prepare("select seq from audit_logs order by seq").all<{
+      seq: number;
+    }>();
+    seqs.results.forEach((r, i) => expect(r.seq).toBe(i + 1));
+    expect((await verifyAudit(db)).valid).toBe(true);
+  });
+
+  it("verify reports a valid chain, then the first tampered row", async () => {
+    const ok = await expectStatus<{ valid: boolean; checked: number }>(
+      await api("/api/v2/audit-logs/verify", { token: admin.access_token }),
+      200,
+    );
+    expect(ok.valid).toBe(true);
+    expect(ok.checked).toBeGreaterThan(5);
+
+    const victim = await env.DB.prepare(
+      "select seq, id from audit_logs order by seq limit 1 offset 3",
+    ).first<{ seq: number; id: string }>();
+    await env.DB.prepare("update audit_logs set summary = ? where seq = ?")
+      .bind(JSON.stringify({ forged: true }), victim!.seq)
+      .run();
+    const bad = await expectStatus<{
+      valid: boolean;
+      broken: { seq: number; id: string; reason: string };
+    }>(await api("/api/v2/audit-logs/verify", { token: admin.access_token }), 200);
+    expect(bad.valid).toBe(false);
+    expect(bad.broken).toEqual({ seq: victim!.seq, id: victim!.id, reason: "hash_mismatch" });
+  });
+
+  it("verify also catches a deleted row and a re-hashed row", async () => {
+    const db = getDatabase(env);
+    // Start from a fresh, valid tail: delete everything and rebuild a small chain.
+    await env.DB.prepare("delete from audit_logs").run();
+    for (let i = 0; i < 5; i++)
+      await appendAudit(db, { actorType: "system", action: "test.chain", resourceType: "test" });
+    await env.DB.prepare("delete from audit_logs where seq = 3").run();
+    expect((await verifyAudit(db)).broken?.reason).toBe("gap");
+
+    await env.DB.prepare("delete from audit_logs").run();
+    for (let i = 0; i < 5; i++)
+      await appendAudit(db, { actorType: "system", action: "test.chain", resourceType: "test" });
+    // An attacker who rewrites a row *and* its hash still breaks the next row's link.
+    await env.DB.prepare("update audit_logs set action = 'forged', hash = ? where seq = 2")
+      .bind("f".repeat(64))
+      .run();
+    const r = await verifyAudit(db);
+    expect(r.valid).toBe(false);
+    expect(r.broken?.seq).toBe(2);
+  });
+});

@@ -1,0 +1,122 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  api,
+  expectProblem,
+  expectStatus,
+  PASSWORD,
+  register,
+  uniqueEmail,
+} from "../../helpers.ts";
+
+describe("POST /api/v2/auth/register", () => {
+  it("makes the first user admin and later ones viewers, returning the SPEC §9 body", async () => {
+    const first = await register();
+    expect(first.user.role).toBe("admin");
+    const res = await api("/api/v2/auth/register", {
+      method: "POST",
+      body: { email: uniqueEmail(), password: PASSWORD, name: "Second" },
+    });
+    const second = await expectStatus<Record<string, unknown> & { user: { role: string } }>(
+      res,
+      201,
+    );
+    expect(second.user.role).toBe("viewer");
+    expect(second).toMatchObject({ token_type: "Bearer", expires_in: 900 });
+    expect(typeof second.access_token).toBe("string");
+    expect(typeof second.refresh_token).toBe("string");
+    expect(JSON.stringify(second)).not.toContain("password");
+  });
+
+  it("stores a PBKDF2 hash, never the password", async () => {
+    const email = uniqueEmail();
+    await register(email);
+    const row = await env.DB.prepare("select password_hash from users where email = ?")
+      .bind(email)
+      .first<{ password_hash: string }>();
+    expect(row!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
+    expect(row!.password_hash).not.toContain(PASSWORD);
+  });
+
+  it("409 for a duplicate e-mail, whatever its case", async () => {
+    const email = uniqueEmail();
+    await register(email);
+    const res = await api("/api/v2/auth/register", {
+      method: "POST",
+      body: { email: email.toUpperCase(), password: PASSWORD, name: "Dup" },
+    });
+    const body = await expectProblem(res, 409, "conflict");
+    expect(body.errors).toEqual([{ path: "email", message: "already registered" }]);
+  });
+
+  it("422 for a weak password or one equal to the e-mail", async () => {
+    const short = await expectProblem(
+      await api("/api/v2/auth/register", {
+        method: "POST",
+        body: { email: uniqueEmail(), password: "short", name: "W" },
+      }),
+      422,
+    );
+    expect(short.errors![0]!.path).toBe("password");
+    const email = uniqueEmail("samepass");
+    const same = await expectProblem(
+      await api("/api/v2/auth/register", {
+        method: "POST",
+        body: { email, password: email, name: "W" },
+      }),
+      422,
+    );
+    expect(same.errors).toEqual([
+      { path: "password", message: "Password must not be your e-mail address" },
+    ]);
+  });
+});
+
+describe("POST /api/v2/auth/login", () => {
+  it("signs in with the right password", async () => {
+    const email = uniqueEmail();
+    await register(email);
+    const body = await expectStatus<{ user: { email: string }; access_token: string }>(
+      await api("/api/v2/auth/login", {
+        method: "POST",
+        body: { email: ` ${email.toUpperCase()} `.trim(), password: PASSWORD },
+      }),
+      200,
+    );
+    expect(body.user.email).toBe(email);
+  });
+
+  it("answers a wrong password and an unknown account with the same 401 problem", async () => {
+    const email = uniqueEmail();
+    await register(email);
+    const wrong = await expectProblem(
+      await api("/api/v2/auth/login", {
+        method: "POST",
+        body: { email, password: "not the password!" },
+      }),
+      401,
+      "unauthorized",
+    );
+    const unknown = await expectProblem(
+      await api("/api/v2/auth/login", {
+        method: "POST",
+        body: { email: uniqueEmail("ghost"), password: "not the password!" },
+      }),
+      401,
+      "unauthorized",
+    );
+    expect({ ...wrong, request_id: "" }).toEqual({ ...unknown, request_id: "" });
+  });
+
+  it("refuses a deactivated user", async () => {
+    const email = uniqueEmail();
+    const s = await register(email);
+    await env.DB.prepare("update users set disabled_at = ? where id = ?")
+      .bind(new Date().toISOString(), s.user.id)
+      .run();
+    await expectProblem(
+      await api("/api/v2/auth/login", { method: "POST", body: { email, password: PASSWORD } }),
+      401,
+    );
+  });
+});
