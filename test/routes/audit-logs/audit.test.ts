@@ -118,7 +118,7 @@ describe("audit log", () => {
     const seqs = await env.DB.prepare("select seq from audit_logs order by seq").all<{
       seq: number;
     }>();
-    seqs.results.forEach((r, i) => expect(r.seq).toBe(i + 1));
+    expect(seqs.results.map((r) => r.seq)).toEqual(seqs.results.map((_, i) => i + 1));
     expect((await verifyAudit(db)).valid).toBe(true);
   });
 
