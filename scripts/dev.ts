@@ -7,7 +7,8 @@ import { execFileSync, spawn } from "node:child_process";
 process.env.WRANGLER_SEND_METRICS ??= "false";
 // CI=true makes wrangler apply migrations without its interactive "continue?" prompt:
 // local migrations are always safe to apply, and the README promises no manual step.
-const run = (args: string[]) => execFileSync("wrangler", args, { stdio: "inherit", env: { ...process.env, CI: "true" } });
+const run = (args: string[]) =>
+  execFileSync("wrangler", args, { stdio: "inherit", env: { ...process.env, CI: "true" } });
 
 run(["d1", "migrations", "apply", "DB", "--local"]);
 execFileSync(process.execPath, ["scripts/seed.ts"], { stdio: "inherit" });
