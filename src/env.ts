@@ -12,6 +12,8 @@ import type { TraceContext } from "./observability/trace.ts";
 export interface Secrets {
   JWT_SECRET?: string;
   ENCRYPTION_KEY?: string;
+  /** Comma-separated previous ENCRYPTION_KEYs, still accepted for decryption during a rotation. */
+  ENCRYPTION_KEY_PREVIOUS?: string;
   METRICS_TOKEN?: string;
   GOOGLE_CLIENT_ID?: string;
   GOOGLE_CLIENT_SECRET?: string;
@@ -94,6 +96,14 @@ export const configSchema = z.object({
     .string({ error: "required secret is not set" })
     .min(32, "must be at least 32 characters"),
   ENCRYPTION_KEY: base64Key32,
+  ENCRYPTION_KEY_PREVIOUS: optional.pipe(
+    z
+      .string()
+      .refine((v) => v.split(",").every((k) => base64Key32.safeParse(k.trim()).success), {
+        message: "must be comma-separated base64 keys of 32 bytes",
+      })
+      .optional(),
+  ),
   METRICS_TOKEN: z
     .string({ error: "required secret is not set" })
     .min(16, "must be at least 16 characters"),

@@ -14,6 +14,12 @@ export interface Keyring {
 // Importing keys is async work; one keyring per distinct secret set per isolate.
 const keyrings = new Map<string, Promise<Keyring>>();
 
+/** The keyring for the validated config: ENCRYPTION_KEY plus ENCRYPTION_KEY_PREVIOUS. */
+export const keyringFor = (config: {
+  ENCRYPTION_KEY: string;
+  ENCRYPTION_KEY_PREVIOUS?: string | undefined;
+}) => getKeyring(config.ENCRYPTION_KEY, config.ENCRYPTION_KEY_PREVIOUS);
+
 export function getKeyring(current: string, previous?: string): Promise<Keyring> {
   const cacheKey = `${current}|${previous ?? ""}`;
   let ring = keyrings.get(cacheKey);

@@ -3,7 +3,7 @@ import type { Role, Scope } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { ipInAny } from "../lib/cidr.ts";
 import { clientIp } from "../lib/client-ip.ts";
-import { decrypt, getKeyring } from "../lib/crypto.ts";
+import { decrypt, keyringFor } from "../lib/crypto.ts";
 import { sha256Hex } from "../lib/encoding.ts";
 import { ApiError } from "../lib/problem.ts";
 import { SIGNING_SECRET_CONTEXT } from "../services/api-keys/api-keys.ts";
@@ -90,7 +90,7 @@ async function authenticateKey(
   if (record.requireSignature || signature !== undefined) {
     if (!record.signingSecretEnc)
       throw unauthorized("This API key has no signing secret", "invalid_request");
-    const ring = await getKeyring(c.var.config.ENCRYPTION_KEY);
+    const ring = await keyringFor(c.var.config);
     const secret = await decrypt(ring, record.signingSecretEnc, SIGNING_SECRET_CONTEXT);
     const url = new URL(c.req.url);
     const result = await checkSignature(

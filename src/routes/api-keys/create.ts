@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
-import { getKeyring } from "../../lib/crypto.ts";
+import { keyringFor } from "../../lib/crypto.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
@@ -36,7 +36,7 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
       detail: `You cannot grant scopes you do not hold: ${excess.join(", ")}`,
     });
   }
-  const created = await createApiKey(c.var.db, await getKeyring(c.var.config.ENCRYPTION_KEY), {
+  const created = await createApiKey(c.var.db, await keyringFor(c.var.config), {
     ownerId: p.userId,
     name: body.name,
     scopes: body.scopes,

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
-import { getKeyring } from "../../lib/crypto.ts";
+import { keyringFor } from "../../lib/crypto.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
@@ -36,12 +36,7 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
   const grace = RotateApiKeyBody.parse(c.req.valid("json") ?? {}).grace_period_seconds;
   const old = await findApiKey(c.var.db, id, p.role === "admin" ? null : p.userId);
   if (!old) throw new ApiError("not_found", { detail: "No API key with that id" });
-  const rotated = await rotateApiKey(
-    c.var.db,
-    await getKeyring(c.var.config.ENCRYPTION_KEY),
-    old,
-    grace,
-  );
+  const rotated = await rotateApiKey(c.var.db, await keyringFor(c.var.config), old, grace);
   if (!rotated.ok)
     throw new ApiError("conflict", {
       detail: "Only an active key that was not already rotated can be rotated",

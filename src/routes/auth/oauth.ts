@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { deleteCookie } from "hono/cookie";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
-import { getKeyring } from "../../lib/crypto.ts";
+import { keyringFor } from "../../lib/crypto.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { type ProviderProfile, signInWithProvider } from "../../services/auth/oauth.ts";
@@ -144,7 +144,7 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
     };
   }
 
-  const ring = await getKeyring(cfg.ENCRYPTION_KEY);
+  const ring = await keyringFor(cfg);
   const result = await signInWithProvider(c.var.db, ring, profile);
   if (!result.ok) {
     throw new ApiError("forbidden", {
