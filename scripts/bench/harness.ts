@@ -8,13 +8,13 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
-import { Miniflare, NoOpLog } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare, NoOpLog } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 
 export function buildBundle(): string {
-  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], {
+  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist", "--env", ""], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   return "dist/index.js";
@@ -31,23 +31,30 @@ export async function startApp(
   bundle: string,
   vars: Record<string, string> = {},
 ): Promise<Target & { mf: Miniflare }> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    log: new NoOpLog(),
-    // Keep the Worker's logging cost (console.log per request), drop the output.
-    handleStructuredLogs: () => {},
-    workers: [
-      {
-        ...workerOptions,
-        name: "edgepanel",
-        modules: true,
-        scriptPath: bundle,
-        bindings: { ...(workerOptions.bindings ?? {}), ...vars },
-      },
-    ],
-  } as unknown as ConstructorParameters<typeof Miniflare>[0]);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml", "");
+  // The bundle is already built: module rules (for unbundled sources) do not apply.
+  const { modulesRules: _rules, ...bindingsAndFlags } = workerOptions as typeof workerOptions & {
+    modulesRules?: unknown;
+  };
+  // wrangler hands us Miniflare v4-style options; Miniflare 5 converts them.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      log: new NoOpLog(),
+      // Keep the Worker's logging cost (console.log per request), drop the output.
+      handleStructuredLogs: () => {},
+      workers: [
+        {
+          ...bindingsAndFlags,
+          name: "edgepanel",
+          modules: true,
+          scriptPath: bundle,
+          bindings: { ...(workerOptions.bindings ?? {}), ...vars },
+        },
+      ],
+    } as unknown as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
   for (const file of readdirSync("migrations")
@@ -64,19 +71,21 @@ export async function startApp(
 
 /** The baseline: a Worker that answers "ok" and does nothing else. */
 export async function startEmpty(): Promise<Target> {
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    log: new NoOpLog(),
-    workers: [
-      {
-        name: "empty",
-        modules: true,
-        script: 'export default { fetch() { return new Response("ok"); } };',
-        compatibilityDate: "2026-11-01",
-      },
-    ],
-  } as unknown as ConstructorParameters<typeof Miniflare>[0]);
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      log: new NoOpLog(),
+      workers: [
+        {
+          name: "empty",
+          modules: true,
+          script: 'export default { fetch() { return new Response("ok"); } };',
+          compatibilityDate: "2026-11-01",
+        },
+      ],
+    }),
+  );
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { name: "empty", url, dispose: () => mf.dispose() };
 }
