@@ -1,0 +1,19 @@
+/**
+ * Writes the OpenAPI 3.1 document generated from the route definitions to a file,
+ * for client generators and API reviews:
+ *   npm run openapi:export              # → openapi.json
+ *   npm run openapi:export -- out.json
+ */
+import { writeFileSync } from "node:fs";
+import { createApp } from "../src/app.ts";
+
+const out = process.argv[2] ?? "openapi.json";
+// Only routing and config run for this route: the bindings are never touched.
+const env = { ENVIRONMENT: "development", CORS_ORIGINS: "", LOG_LEVEL: "error", DB: {}, CACHE: {} };
+const res = await createApp().request("https://edgepanel.example/openapi.json", {}, env);
+if (!res.ok) throw new Error(`openapi.json answered ${res.status}: ${await res.text()}`);
+const doc = (await res.json()) as { servers?: unknown };
+// The exported file is deployment-neutral: no server URL.
+delete doc.servers;
+writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
+console.log(`wrote ${out}`);
