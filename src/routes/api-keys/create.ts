@@ -6,7 +6,7 @@ import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
 import { createApiKey } from "../../services/api-keys/api-keys.ts";
-import { CreateApiKeyBody, CreatedApiKeySchema, toApiKeyDto } from "./schemas.ts";
+import { CreateApiKeyBody, CreatedApiKeySchema, toCreatedApiKeyDto } from "./schemas.ts";
 
 export const createApiKeyRoute = createRoute({
   method: "post",
@@ -60,12 +60,5 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
   });
   c.header("Location", `/api/v2/api-keys/${created.row.id}`);
   c.header("Cache-Control", "no-store");
-  return c.json(
-    {
-      ...toApiKeyDto(created.row),
-      key: created.key,
-      ...(created.signingSecret ? { signing_secret: created.signingSecret } : {}),
-    },
-    201,
-  );
+  return c.json(toCreatedApiKeyDto(created), 201);
 };

@@ -7,7 +7,12 @@ import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
 import { findApiKey, rotateApiKey } from "../../services/api-keys/api-keys.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
-import { ApiKeyIdParam, CreatedApiKeySchema, RotateApiKeyBody, toApiKeyDto } from "./schemas.ts";
+import {
+  ApiKeyIdParam,
+  CreatedApiKeySchema,
+  RotateApiKeyBody,
+  toCreatedApiKeyDto,
+} from "./schemas.ts";
 
 export const rotateApiKeyRoute = createRoute({
   method: "post",
@@ -52,12 +57,5 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
   });
   c.header("Location", `/api/v2/api-keys/${rotated.value.row.id}`);
   c.header("Cache-Control", "no-store");
-  return c.json(
-    {
-      ...toApiKeyDto(rotated.value.row),
-      key: rotated.value.key,
-      ...(rotated.value.signingSecret ? { signing_secret: rotated.value.signingSecret } : {}),
-    },
-    201,
-  );
+  return c.json(toCreatedApiKeyDto(rotated.value), 201);
 };

@@ -99,3 +99,14 @@ export function toApiKeyDto(k: ApiKeyRow, now = new Date().toISOString()) {
     updated_at: k.updatedAt,
   };
 }
+
+/** The one response that carries the secret key (create and rotate). */
+export const toCreatedApiKeyDto = (created: {
+  row: ApiKeyRow;
+  key: string;
+  signingSecret: string | null;
+}) => ({
+  ...toApiKeyDto(created.row),
+  key: created.key,
+  ...(created.signingSecret ? { signing_secret: created.signingSecret } : {}),
+});

@@ -10,8 +10,8 @@ import {
   verifyPassword,
 } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { startSession } from "../../services/auth/session.ts";
-import { LoginBody, TokenResponse, toUserDto } from "./schemas.ts";
+import { LoginBody, TokenResponse } from "./schemas.ts";
+import { auditSelf, sessionBody } from "./sign-in.ts";
 
 export const loginRoute = createRoute({
   method: "post",
@@ -55,14 +55,6 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
       ),
     );
   }
-  await audit(c, {
-    actorType: "user",
-    actorId: user.id,
-    action: "auth.login",
-    resourceType: "user",
-    resourceId: user.id,
-  });
-  const session = await startSession(c.var.db, c.var.config.JWT_SECRET, user);
-  c.header("Cache-Control", "no-store");
-  return c.json({ user: toUserDto(user), ...session }, 200);
+  await auditSelf(c, user, "auth.login");
+  return c.json(await sessionBody(c, user), 200);
 };

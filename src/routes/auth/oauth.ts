@@ -4,13 +4,12 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { deleteCookie } from "hono/cookie";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { type ProviderProfile, signInWithProvider } from "../../services/auth/oauth.ts";
-import { startSession } from "../../services/auth/session.ts";
-import { TokenResponse, toUserDto } from "./schemas.ts";
+import { TokenResponse } from "./schemas.ts";
+import { auditSelf, sessionBody } from "./sign-in.ts";
 
 export const oauthRoute = createRoute({
   method: "get",
@@ -155,25 +154,7 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
     });
   }
   const { user, linked } = result.value;
-  if (linked) {
-    await audit(c, {
-      actorType: "user",
-      actorId: user.id,
-      action: "auth.oauth_linked",
-      resourceType: "user",
-      resourceId: user.id,
-      summary: { provider },
-    });
-  }
-  await audit(c, {
-    actorType: "user",
-    actorId: user.id,
-    action: "auth.login",
-    resourceType: "user",
-    resourceId: user.id,
-    summary: { provider },
-  });
-  const session = await startSession(c.var.db, cfg.JWT_SECRET, user);
-  c.header("Cache-Control", "no-store");
-  return c.json({ user: toUserDto(user), ...session }, 200);
+  if (linked) await auditSelf(c, user, "auth.oauth_linked", { provider });
+  await auditSelf(c, user, "auth.login", { provider });
+  return c.json(await sessionBody(c, user), 200);
 };

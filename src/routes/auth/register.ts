@@ -1,12 +1,11 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { createUser } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { hashPassword } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { startSession } from "../../services/auth/session.ts";
-import { RegisterBody, TokenResponse, toUserDto } from "./schemas.ts";
+import { RegisterBody, TokenResponse } from "./schemas.ts";
+import { auditSelf, sessionBody } from "./sign-in.ts";
 
 export const registerRoute = createRoute({
   method: "post",
@@ -36,16 +35,7 @@ export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async
     });
   }
   const user = created.value;
-  await audit(c, {
-    actorType: "user",
-    actorId: user.id,
-    action: "user.registered",
-    resourceType: "user",
-    resourceId: user.id,
-    summary: { after: { role: user.role } },
-  });
-  const session = await startSession(c.var.db, c.var.config.JWT_SECRET, user);
+  await auditSelf(c, user, "user.registered", { after: { role: user.role } });
   c.header("Location", `/api/v2/users/${user.id}`);
-  c.header("Cache-Control", "no-store");
-  return c.json({ user: toUserDto(user), ...session }, 201);
+  return c.json(await sessionBody(c, user), 201);
 };
