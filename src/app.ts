@@ -18,7 +18,9 @@ import { auditLogsRouter } from "./routes/audit-logs/index.ts";
 import { authRouter } from "./routes/auth/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { healthRouter } from "./routes/health/index.ts";
+import { serversRouter } from "./routes/servers/index.ts";
 import { usersRouter } from "./routes/users/index.ts";
+import { v1Router } from "./routes/v1/servers.ts";
 
 export interface AppOptions {
   accessLog?: AccessLogOptions;
@@ -53,18 +55,20 @@ export function createApp(options: AppOptions = {}) {
   // Authentication runs for the API only: ops routes and docs stay anonymous.
   app.use("/api/*", authenticate());
 
-  app.route("/", healthRouter);
   const v2 = createRouter()
     .route("/", authRouter)
     .route("/", usersRouter)
     .route("/", apiKeysRouter)
-    .route("/", auditLogsRouter);
-  app.route("/api/v2", v2);
+    .route("/", auditLogsRouter)
+    .route("/", serversRouter);
+  // Chained so the route types flow into AppType for the typed client.
+  const routes = app.route("/", healthRouter).route("/api/v2", v2).route("/api/v1", v1Router);
   mountDocs(app);
 
   app.onError(onError);
   app.notFound(notFound);
-  return app;
+  return routes;
 }
 
-export type App = ReturnType<typeof createApp>;
+/** The full route table's type: what `hono/client` needs (see src/client). */
+export type AppType = ReturnType<typeof createApp>;

@@ -154,3 +154,70 @@ export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type OAuthAccountRow = typeof oauthAccounts.$inferSelect;
 export type AuditLogRow = typeof auditLogs.$inferSelect;
+
+export const ENVIRONMENTS = ["production", "staging", "development"] as const;
+export type ServerEnvironment = (typeof ENVIRONMENTS)[number];
+export const SERVER_STATUSES = ["unknown", "up", "degraded", "down"] as const;
+export type ServerStatus = (typeof SERVER_STATUSES)[number];
+
+export const servers = sqliteTable(
+  "servers",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    host: text("host").notNull(),
+    port: integer("port").notNull(),
+    environment: text("environment", { enum: ENVIRONMENTS }).notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    status: text("status", { enum: SERVER_STATUSES }).notNull().default("unknown"),
+    healthCheckUrl: text("health_check_url"),
+    lastCheckedAt: text("last_checked_at"),
+    /** Write-only credentials, AES-256-GCM encrypted with a key id (lib/crypto.ts). */
+    credentialsEnc: text("credentials_enc"),
+    /** Bumped by every write: optimistic concurrency and the ETag. */
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    // Unique name per owner, case-insensitively.
+    uniqueIndex("servers_owner_name_unique").on(t.ownerId, sql`lower(${t.name})`),
+    // Keyset pagination: one index per (scope, sort); filters are checked on the range.
+    index("servers_owner_name_idx").on(t.ownerId, t.name, t.id),
+    index("servers_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("servers_name_idx").on(t.name, t.id),
+    index("servers_created_idx").on(t.createdAt, t.id),
+    index("servers_health_idx").on(t.healthCheckUrl),
+    check("servers_port_check", sql`${t.port} between 1 and 65535`),
+    check(
+      "servers_environment_check",
+      sql`${t.environment} in ('production', 'staging', 'development')`,
+    ),
+    check("servers_status_check", sql`${t.status} in ('unknown', 'up', 'degraded', 'down')`),
+  ],
+);
+
+/**
+ * Idempotency-Key records. Claimed with a single INSERT on the primary key, which
+ * is atomic in D1 and libSQL — KV cannot tell two concurrent first requests apart.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    /** `<principal>:<method> <path>:<Idempotency-Key>` */
+    key: text("key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    state: text("state", { enum: ["running", "done"] }).notNull(),
+    status: integer("status"),
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
+    body: text("body"),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("idempotency_keys_expires_idx").on(t.expiresAt)],
+);
+
+export type ServerRow = typeof servers.$inferSelect;
+export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;

@@ -1,0 +1,18 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../env.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requirePrincipal } from "../../middleware/auth.ts";
+import { getServer, type Scope } from "../../services/servers/servers.ts";
+
+/** Admins see every server; everyone else their own (SPEC §9 "Ownership"). */
+export function scopeOf(c: Context<AppEnv>): Scope {
+  const p = requirePrincipal(c);
+  return { ownerId: p.role === "admin" && p.scopes.includes("admin") ? null : p.userId };
+}
+
+/** Loads a server the caller may see; someone else's is a 404, never a 403. */
+export async function loadServer(c: Context<AppEnv>, id: string) {
+  const row = await getServer(c.var.db, id, scopeOf(c));
+  if (!row) throw new ApiError("not_found", { detail: "No server with that id" });
+  return row;
+}

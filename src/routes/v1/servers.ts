@@ -1,0 +1,255 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
+import type { AppEnv } from "../../env.ts";
+import { audit } from "../../lib/audit.ts";
+import { createRouter } from "../../lib/create-router.ts";
+import { keyringFor } from "../../lib/crypto.ts";
+import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { idempotency } from "../../middleware/idempotency.ts";
+import {
+  auditView,
+  createServer,
+  deleteServer,
+  listServersByPage,
+  updateServer,
+} from "../../services/servers/servers.ts";
+import { loadServer, scopeOf } from "../servers/access.ts";
+import { nameTaken, staleWrite } from "../servers/errors.ts";
+import { CreateServerBody, ServerIdParam } from "../servers/schemas.ts";
+
+/**
+ * Legacy v1: the same service layer as v2 behind the old contract — bare arrays,
+ * `?page=&per_page=` with `X-Total-Count` and RFC 8288 `Link`, and the old field
+ * names `hostname` (v2 `host`) and `env` (v2 `environment`). PUT replaces.
+ */
+export const SUNSET = "Wed, 30 Sep 2027 00:00:00 GMT";
+const DEPRECATED_SINCE = Math.floor(Date.parse("2026-11-01T00:00:00Z") / 1000);
+const SUCCESSOR = '</api/v2/servers>; rel="successor-version"';
+
+const V1Server = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    hostname: z.string(),
+    port: z.number().int(),
+    env: z.enum(ENVIRONMENTS),
+    tags: z.array(z.string()),
+    status: z.enum(SERVER_STATUSES),
+    health_check_url: z.string().nullable(),
+    last_checked_at: z.string().nullable(),
+    owner_id: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("ServerV1");
+
+const toV1 = (s: ServerRow): z.infer<typeof V1Server> => ({
+  id: s.id,
+  name: s.name,
+  hostname: s.host,
+  port: s.port,
+  env: s.environment,
+  tags: s.tags,
+  status: s.status,
+  health_check_url: s.healthCheckUrl,
+  last_checked_at: s.lastCheckedAt,
+  owner_id: s.ownerId,
+  created_at: s.createdAt,
+  updated_at: s.updatedAt,
+});
+
+const { host, environment, ...rest } = CreateServerBody.shape;
+const V1Body = z
+  .object({ ...rest, hostname: host, env: environment })
+  .strict()
+  .openapi("ServerV1Request");
+const fromV1 = (b: z.infer<typeof V1Body>) => ({
+  name: b.name,
+  host: b.hostname,
+  port: b.port,
+  environment: b.env,
+  tags: b.tags,
+  healthCheckUrl: b.health_check_url,
+  credentials: b.credentials,
+});
+
+/** Every v1 response says it is deprecated, when it ends, and where to go. */
+const deprecation: MiddlewareHandler<AppEnv> = async function deprecation(c, next) {
+  await next();
+  c.res.headers.set("Deprecation", `@${DEPRECATED_SINCE}`);
+  c.res.headers.set("Sunset", SUNSET);
+  c.res.headers.append("Link", SUCCESSOR);
+};
+
+const base = { tags: ["Servers (v1, deprecated)"], security: SECURITY, deprecated: true as const };
+const one = { params: ServerIdParam };
+const jsonBody = { body: { required: true, content: { "application/json": { schema: V1Body } } } };
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/servers",
+  operationId: "listServersV1",
+  summary: "List servers (v1: bare array, page/per_page, X-Total-Count, Link)",
+  middleware: [requireScope("servers:read")] as const,
+  request: {
+    query: z.object({
+      page: z.coerce.number().int().min(1).max(100_000).default(1),
+      per_page: z.coerce.number().int().min(1).max(100).default(30),
+    }),
+  },
+  responses: { 200: jsonContent(z.array(V1Server), "Servers"), ...authErrors, ...commonErrors },
+});
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/servers/{id}",
+  operationId: "getServerV1",
+  summary: "Get a server (v1)",
+  middleware: [requireScope("servers:read")] as const,
+  request: one,
+  responses: {
+    200: jsonContent(V1Server, "The server"),
+    404: errorResponse("not_found"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+const create = createRoute({
+  ...base,
+  method: "post",
+  path: "/servers",
+  operationId: "createServerV1",
+  summary: "Add a server (v1)",
+  middleware: [requireScope("servers:write"), idempotency()] as const,
+  request: jsonBody,
+  responses: {
+    201: jsonContent(V1Server, "Created"),
+    409: errorResponse("conflict"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+const replace = createRoute({
+  ...base,
+  method: "put",
+  path: "/servers/{id}",
+  operationId: "replaceServerV1",
+  summary: "Replace a server (v1)",
+  middleware: [requireScope("servers:write")] as const,
+  request: { ...one, ...jsonBody },
+  responses: {
+    200: jsonContent(V1Server, "Replaced"),
+    404: errorResponse("not_found"),
+    409: errorResponse("conflict"),
+    412: errorResponse("precondition_failed"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+const remove = createRoute({
+  ...base,
+  method: "delete",
+  path: "/servers/{id}",
+  operationId: "deleteServerV1",
+  summary: "Delete a server (v1)",
+  middleware: [requireScope("servers:write")] as const,
+  request: one,
+  responses: {
+    204: { description: "Deleted" },
+    404: errorResponse("not_found"),
+    412: errorResponse("precondition_failed"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+const router = createRouter();
+router.use(deprecation);
+
+export const v1Router = router
+  .openapi(list, async (c) => {
+    const { page, per_page } = c.req.valid("query");
+    const { rows, total } = await listServersByPage(c.var.db, scopeOf(c), {
+      page,
+      perPage: per_page,
+      filters: {},
+    });
+    const last = Math.max(1, Math.ceil(total / per_page));
+    const link = (p: number, rel: string) =>
+      `</api/v1/servers?page=${p}&per_page=${per_page}>; rel="${rel}"`;
+    const links = [
+      link(1, "first"),
+      ...(page > 1 ? [link(Math.min(page - 1, last), "prev")] : []),
+      ...(page < last ? [link(page + 1, "next")] : []),
+      link(last, "last"),
+    ];
+    c.header("X-Total-Count", String(total));
+    c.header("Link", links.join(", "));
+    c.header("Cache-Control", "private, no-cache");
+    return c.json(rows.map(toV1), 200);
+  })
+  .openapi(get, async (c) => {
+    const row = await loadServer(c, c.req.valid("param").id);
+    c.header("ETag", resourceEtag(row.id, row.version));
+    return c.json(toV1(row), 200);
+  })
+  .openapi(create, async (c) => {
+    const p = requirePrincipal(c);
+    const b = fromV1(c.req.valid("json"));
+    const created = await createServer(c.var.db, await keyringFor(c.var.config), p.userId, b);
+    if (!created.ok) throw nameTaken();
+    await audit(c, {
+      action: "server.created",
+      resourceType: "server",
+      resourceId: created.value.id,
+      summary: { after: auditView(created.value), api: "v1" },
+    });
+    c.header("Location", `/api/v1/servers/${created.value.id}`);
+    return c.json(toV1(created.value), 201);
+  })
+  .openapi(replace, async (c) => {
+    const current = await loadServer(c, c.req.valid("param").id);
+    const b = fromV1(c.req.valid("json"));
+    // PUT replaces: optional fields absent from the body are cleared.
+    const patch = {
+      ...b,
+      healthCheckUrl: b.healthCheckUrl ?? null,
+      credentials: b.credentials ?? null,
+    };
+    const result = await updateServer(
+      c.var.db,
+      await keyringFor(c.var.config),
+      current,
+      patch,
+      versionFromIfMatch(c, current.id, current.version),
+    );
+    if (!result.ok) throw result.error === "name_taken" ? nameTaken() : staleWrite();
+    await audit(c, {
+      action: "server.updated",
+      resourceType: "server",
+      resourceId: current.id,
+      summary: { before: auditView(current), after: auditView(result.value), api: "v1" },
+    });
+    c.header("ETag", resourceEtag(result.value.id, result.value.version));
+    return c.json(toV1(result.value), 200);
+  })
+  .openapi(remove, async (c) => {
+    const current = await loadServer(c, c.req.valid("param").id);
+    const result = await deleteServer(
+      c.var.db,
+      current,
+      versionFromIfMatch(c, current.id, current.version),
+    );
+    if (!result.ok) throw staleWrite();
+    await audit(c, {
+      action: "server.deleted",
+      resourceType: "server",
+      resourceId: current.id,
+      summary: { before: auditView(current), api: "v1" },
+    });
+    return c.body(null, 204);
+  });

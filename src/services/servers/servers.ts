@@ -1,0 +1,243 @@
+import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import type { Database } from "../../db/client.ts";
+import { isUniqueViolation } from "../../db/errors.ts";
+import {
+  type ServerEnvironment,
+  type ServerRow,
+  type ServerStatus,
+  servers,
+} from "../../db/schema.ts";
+import { encrypt, type Keyring } from "../../lib/crypto.ts";
+import { nowIso, uuidv7 } from "../../lib/ids.ts";
+import { err, ok, type Result } from "../../lib/result.ts";
+
+export const CREDENTIALS_CONTEXT = "servers.credentials";
+
+/** Who may see what: admins everything (`ownerId: null`), everyone else their own. */
+export interface Scope {
+  ownerId: string | null;
+}
+
+export interface ServerInput {
+  name: string;
+  host: string;
+  port: number;
+  environment: ServerEnvironment;
+  tags: string[];
+  healthCheckUrl?: string | null | undefined;
+  /** Plaintext; encrypted before it reaches the database, never returned. */
+  credentials?: string | null | undefined;
+}
+
+const ownedBy = (scope: Scope) => (scope.ownerId ? eq(servers.ownerId, scope.ownerId) : undefined);
+
+export async function createServer(
+  db: Database,
+  ring: Keyring,
+  ownerId: string,
+  input: ServerInput,
+): Promise<Result<ServerRow, "name_taken">> {
+  const now = nowIso();
+  const row: ServerRow = {
+    id: uuidv7(),
+    ownerId,
+    name: input.name,
+    host: input.host,
+    port: input.port,
+    environment: input.environment,
+    tags: input.tags,
+    status: "unknown",
+    healthCheckUrl: input.healthCheckUrl ?? null,
+    lastCheckedAt: null,
+    credentialsEnc: input.credentials
+      ? await encrypt(ring, input.credentials, CREDENTIALS_CONTEXT)
+      : null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await db.insert(servers).values(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) return err("name_taken");
+    throw error;
+  }
+  return ok(row);
+}
+
+export async function getServer(
+  db: Database,
+  id: string,
+  scope: Scope,
+): Promise<ServerRow | undefined> {
+  return db
+    .select()
+    .from(servers)
+    .where(and(eq(servers.id, id), ownedBy(scope)))
+    .get();
+}
+
+export const SORTS = ["name", "-name", "created_at", "-created_at"] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface ServerFilters {
+  environment?: ServerEnvironment | undefined;
+  status?: ServerStatus | undefined;
+  tag?: string | undefined;
+  /** Case-insensitive substring of name or host. */
+  q?: string | undefined;
+}
+
+function filterConditions(scope: Scope, f: ServerFilters): (SQL | undefined)[] {
+  return [
+    ownedBy(scope),
+    f.environment ? eq(servers.environment, f.environment) : undefined,
+    f.status ? eq(servers.status, f.status) : undefined,
+    f.tag
+      ? sql`exists (select 1 from json_each(${servers.tags}) where value = ${f.tag})`
+      : undefined,
+    f.q
+      ? sql`(instr(lower(${servers.name}), lower(${f.q})) > 0 or instr(lower(${servers.host}), lower(${f.q})) > 0)`
+      : undefined,
+  ];
+}
+
+const sortColumn = (sort: Sort) =>
+  sort === "name" || sort === "-name" ? servers.name : servers.createdAt;
+
+/** The sort key of a row, for the next page's cursor: [sort value, id]. */
+export const sortKey = (row: ServerRow, sort: Sort): [string, string] => [
+  sort === "name" || sort === "-name" ? row.name : row.createdAt,
+  row.id,
+];
+
+export interface ListOptions {
+  filters: ServerFilters;
+  sort: Sort;
+  limit: number;
+  after?: [string, string] | undefined;
+}
+
+/** The page query itself (exported so a test can EXPLAIN exactly what runs). */
+export function listServersQuery(
+  db: Database,
+  scope: Scope,
+  { filters, sort, limit, after }: ListOptions,
+) {
+  const col = sortColumn(sort);
+  const descending = sort.startsWith("-");
+  const seek = after
+    ? descending
+      ? sql`(${col}, ${servers.id}) < (${after[0]}, ${after[1]})`
+      : sql`(${col}, ${servers.id}) > (${after[0]}, ${after[1]})`
+    : undefined;
+  const order = descending ? [desc(col), desc(servers.id)] : [asc(col), asc(servers.id)];
+  return db
+    .select()
+    .from(servers)
+    .where(and(...filterConditions(scope, filters), seek))
+    .orderBy(...order)
+    .limit(limit + 1);
+}
+
+/**
+ * One keyset page. The cursor is the last row's (sort value, id); the row-value
+ * comparison `(col, id) > (?, ?)` lets SQLite seek straight into the matching
+ * index (owner_id, col, id) or (col, id) — no OFFSET, and rows inserted while a
+ * client pages never cause a skip or a repeat of the rows it has not seen.
+ */
+export async function listServers(
+  db: Database,
+  scope: Scope,
+  options: ListOptions,
+): Promise<{ rows: ServerRow[]; hasMore: boolean }> {
+  const rows = await listServersQuery(db, scope, options).all();
+  return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+}
+
+/** Offset pagination with a total, for the legacy v1 API only. */
+export async function listServersByPage(
+  db: Database,
+  scope: Scope,
+  { page, perPage, filters }: { page: number; perPage: number; filters: ServerFilters },
+): Promise<{ rows: ServerRow[]; total: number }> {
+  const where = and(...filterConditions(scope, filters));
+  const [rows, total] = await Promise.all([
+    db
+      .select()
+      .from(servers)
+      .where(where)
+      .orderBy(asc(servers.createdAt), asc(servers.id))
+      .limit(perPage)
+      .offset((page - 1) * perPage)
+      .all(),
+    db.select({ n: count() }).from(servers).where(where).get(),
+  ]);
+  return { rows, total: total?.n ?? 0 };
+}
+
+export type ServerPatch = Partial<ServerInput>;
+export type WriteError = "not_found" | "version_conflict" | "name_taken";
+
+/**
+ * Applies a patch if the row is still at `expectedVersion` (from If-Match, or from
+ * the read just before). The version check is in the UPDATE's WHERE clause, so of
+ * two concurrent writers exactly one wins; the other gets `version_conflict`.
+ */
+export async function updateServer(
+  db: Database,
+  ring: Keyring,
+  current: ServerRow,
+  patch: ServerPatch,
+  expectedVersion: number,
+): Promise<Result<ServerRow, WriteError>> {
+  const set: Partial<ServerRow> = { version: current.version + 1, updatedAt: nowIso() };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.host !== undefined) set.host = patch.host;
+  if (patch.port !== undefined) set.port = patch.port;
+  if (patch.environment !== undefined) set.environment = patch.environment;
+  if (patch.tags !== undefined) set.tags = patch.tags;
+  if (patch.healthCheckUrl !== undefined) set.healthCheckUrl = patch.healthCheckUrl;
+  if (patch.credentials !== undefined) {
+    set.credentialsEnc = patch.credentials
+      ? await encrypt(ring, patch.credentials, CREDENTIALS_CONTEXT)
+      : null;
+  }
+  try {
+    const row = await db
+      .update(servers)
+      .set(set)
+      .where(and(eq(servers.id, current.id), eq(servers.version, expectedVersion)))
+      .returning()
+      .get();
+    return row ? ok(row) : err("version_conflict");
+  } catch (error) {
+    if (isUniqueViolation(error)) return err("name_taken");
+    throw error;
+  }
+}
+
+export async function deleteServer(
+  db: Database,
+  current: ServerRow,
+  expectedVersion: number,
+): Promise<Result<ServerRow, WriteError>> {
+  const row = await db
+    .delete(servers)
+    .where(and(eq(servers.id, current.id), eq(servers.version, expectedVersion)))
+    .returning()
+    .get();
+  return row ? ok(row) : err("version_conflict");
+}
+
+/** What an audit row may say about a server: no credentials, ever. */
+export const auditView = (s: ServerRow) => ({
+  name: s.name,
+  host: s.host,
+  port: s.port,
+  environment: s.environment,
+  tags: s.tags,
+  health_check_url: s.healthCheckUrl,
+  has_credentials: s.credentialsEnc !== null,
+  version: s.version,
+});
