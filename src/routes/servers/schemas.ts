@@ -36,15 +36,11 @@ const HealthUrlSchema = z
   .max(2048)
   .nullable()
   .openapi({ example: "https://web-1.eu.example.com/healthz" });
-const CredentialsSchema = z
-  .string()
-  .max(4096)
-  .nullable()
-  .openapi({
-    description: "Write-only. Stored encrypted; never returned.",
-    writeOnly: true,
-    example: "ssh-ed25519 AAAA…",
-  });
+const CredentialsSchema = z.string().max(4096).nullable().openapi({
+  description: "Write-only. Stored encrypted; never returned.",
+  writeOnly: true,
+  example: "ssh-ed25519 AAAA…",
+});
 
 export const ServerSchema = z
   .object({

@@ -19,7 +19,6 @@ import {
 } from "../../helpers.ts";
 import { createServer, type ServerOut } from "./fixtures.ts";
 
-let admin: Session;
 let owner: Session;
 const ENVS = ["production", "staging", "development"];
 const STATUSES = ["unknown", "up", "degraded", "down"];
@@ -49,7 +48,7 @@ async function seed(ownerId: string, count: number, prefix: string) {
 type Page = { data: ServerOut[]; next_cursor: string | null };
 
 beforeAll(async () => {
-  admin = await register();
+  await register(); // the first user (admin) is not the owner under test
   owner = await userWithRole("operator");
   await seed(owner.user.id, 250, "node");
 });
