@@ -10,7 +10,7 @@ const REPLAYED_HEADERS = ["content-type", "location", "etag"];
 
 /**
  * `Idempotency-Key` for POST routes (draft-ietf-httpapi-idempotency-key-header).
- * The first response (any non-5xx) is stored for 24 h and replayed with
+ * The first successful response is stored for 24 h and replayed with
  * `Idempotency-Replayed: true` for the same key and request; the same key with a
  * different request is 422; a duplicate while the first is still running is 409.
  * Keys are scoped to the caller (principal, or IP when anonymous) and the route.
@@ -63,7 +63,9 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
 
     await next();
     const res = c.res;
-    if (res.status >= 500) {
+    // Like Stripe, only a request that did something is remembered: an error means
+    // nothing was created, so the key is released and a corrected retry may reuse it.
+    if (res.status >= 400) {
       await release(db, scoped);
       return;
     }
