@@ -21,6 +21,8 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 LOG_LEVEL: "error",
+                // Deployed behaviour (wrangler.toml turns it off only for wrangler dev).
+                COMPRESS_RESPONSES: "true",
                 // Test-only OAuth client credentials; provider endpoints are fetch-mocked.
                 GOOGLE_CLIENT_ID: "test-google-client",
                 GOOGLE_CLIENT_SECRET: "test-google-secret",

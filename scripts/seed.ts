@@ -35,6 +35,34 @@ export const DEMO_USERS = [
   { email: "viewer2@example.com", name: "Victor Viewer", role: "viewer" },
 ] as const;
 
+const REGIONS = ["eu-west", "eu-central", "us-east", "us-west", "ap-south"];
+const ROLES = ["web", "api", "db", "cache", "queue", "worker"];
+const ENVIRONMENTS = ["production", "staging", "development"];
+const STATUSES = ["up", "up", "up", "degraded", "down", "unknown"];
+const SERVER_OWNERS = ["admin@example.com", "operator@example.com", "operator2@example.com"];
+export const SERVERS_PER_OWNER = 120;
+
+/** Deterministic demo servers: the same names every run, so re-seeding adds nothing. */
+function serverRows(now: string): string[] {
+  const lines: string[] = [];
+  for (const owner of SERVER_OWNERS) {
+    for (let i = 0; i < SERVERS_PER_OWNER; i++) {
+      const role = ROLES[i % ROLES.length]!;
+      const region = REGIONS[Math.floor(i / ROLES.length) % REGIONS.length]!;
+      const name = `${role}-${region}-${String(i).padStart(3, "0")}`;
+      const env = ENVIRONMENTS[i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : 0]!;
+      const tags = JSON.stringify([region, role, ...(i % 4 === 0 ? ["critical"] : [])]);
+      const port = role === "db" ? 5432 : role === "cache" ? 6379 : 443;
+      const health =
+        role === "web" || role === "api" ? `https://${name}.demo.invalid/healthz` : null;
+      lines.push(
+        `INSERT OR IGNORE INTO servers (id, owner_id, name, host, port, environment, tags, status, health_check_url, version, created_at, updated_at) SELECT ${q(uuidv7())}, id, ${q(name)}, ${q(`${name}.demo.invalid`)}, ${port}, ${q(env)}, ${q(tags)}, ${q(STATUSES[i % STATUSES.length]!)}, ${q(health)}, 1, ${q(now)}, ${q(now)} FROM users WHERE email = ${q(owner)};`,
+      );
+    }
+  }
+  return lines;
+}
+
 export async function seedSql(password: string): Promise<string> {
   const now = new Date().toISOString();
   const lines: string[] = [];
@@ -44,6 +72,7 @@ export async function seedSql(password: string): Promise<string> {
       `INSERT INTO users (id, email, name, role, password_hash, email_verified_at, created_at, updated_at) VALUES (${q(uuidv7())}, ${q(user.email)}, ${q(user.name)}, ${q(user.role)}, ${q(hash)}, ${q(now)}, ${q(now)}, ${q(now)}) ON CONFLICT(email) DO NOTHING;`,
     );
   }
+  lines.push(...serverRows(now));
   return `${lines.join("\n")}\n`;
 }
 

@@ -112,6 +112,10 @@ export const configSchema = z.object({
   ADMIN_IP_ALLOWLIST: csv,
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  COMPRESS_RESPONSES: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   GOOGLE_CLIENT_ID: optional,
   GOOGLE_CLIENT_SECRET: optional,
   GITHUB_CLIENT_ID: optional,

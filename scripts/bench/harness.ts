@@ -112,12 +112,24 @@ export async function load(
     duration?: number;
     headers?: Record<string, string>;
     method?: "GET" | "POST";
-    body?: string;
+    /** A fixed body, or a function called per request (e.g. unique names for POSTs). */
+    body?: string | (() => string);
   } = {},
 ): Promise<LoadResult> {
   if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url))
     throw new Error(`refusing to load a non-loopback URL: ${url}`);
-  const r = await autocannon({ url, connections, duration, headers, method, body });
+  const dynamic = typeof body === "function" ? body : undefined;
+  const r = await autocannon({
+    url,
+    connections,
+    duration,
+    headers,
+    method,
+    ...(typeof body === "string" ? { body } : {}),
+    ...(dynamic
+      ? { requests: [{ setupRequest: (req: object) => ({ ...req, body: dynamic() }) }] }
+      : {}),
+  });
   return {
     rps: r.requests.average,
     p50: r.latency.p50,

@@ -289,3 +289,13 @@ describe("response extras", () => {
     expect(res.headers.get("server-timing")).toMatch(/total;dur=[\d.]+/);
   });
 });
+
+describe("compression switch", () => {
+  it("serves identity when COMPRESS_RESPONSES=false (wrangler dev)", async () => {
+    const res = await fetchWith({ COMPRESS_RESPONSES: "false" }, "/openapi.json", {
+      headers: { "accept-encoding": "gzip" },
+    });
+    expect(res.headers.get("content-encoding")).toBeNull();
+    expect((await res.json<{ openapi: string }>()).openapi).toBe("3.1.0");
+  });
+});

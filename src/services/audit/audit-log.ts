@@ -20,47 +20,142 @@ export interface AuditEntry {
 }
 
 const MAX_ATTEMPTS = 10;
+/** Rows per INSERT: D1 binds at most 100 parameters per statement (13 per row). */
+const ROWS_PER_INSERT = 7;
+const MAX_BATCH = 70;
+
+interface Pending {
+  entry: AuditEntry;
+  row?: AuditLogRow;
+  error?: unknown;
+  settled: boolean;
+  settle: () => void;
+}
+
+interface Queue {
+  pending: Pending[];
+  leader: boolean;
+  waiters: (() => void)[];
+}
+
+// One append queue per database handle in this isolate. It only holds entries of
+// requests that are still awaiting them; every D1 write is issued by one of those
+// requests (the current leader, whose own entry is in the batch), never on behalf
+// of a request that has already answered.
+const queues = new WeakMap<Database, Queue>();
 
 /**
- * Appends one row to the hash chain. The row's `seq` is head + 1 and `seq` is the
- * primary key, so two concurrent appenders cannot both link to the same head: the
- * loser's INSERT fails, it re-reads the head and tries again. The chain therefore
- * never forks, on D1 or libSQL, without any lock service.
+ * Appends one row to the hash chain, with group commit.
+ *
+ * Within an isolate, concurrent appends queue up; one waiting request at a time
+ * (the leader) reads the chain head once and writes every queued row linked in
+ * order, then hands leadership on. Across isolates, `seq` = head + 1 is the
+ * primary key, so two writers cannot link to the same head: the loser's INSERT
+ * fails, it re-reads the head and re-links its rows. The chain never forks, on
+ * D1 or libSQL, and there is no lock service to call.
  */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AuditLogRow> {
-  const summary = entry.summary ? (redact(entry.summary) as Record<string, unknown>) : null;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  let q = queues.get(db);
+  if (!q) {
+    q = { pending: [], leader: false, waiters: [] };
+    queues.set(db, q);
+  }
+  const queue = q;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  const item: Pending = { entry, settled: false, settle };
+  queue.pending.push(item);
+  while (!item.settled) {
+    if (!queue.leader) {
+      queue.leader = true;
+      try {
+        await writeBatch(db, queue.pending.splice(0, MAX_BATCH));
+      } finally {
+        queue.leader = false;
+        // Wake everyone still waiting: the first unsettled one leads the next batch.
+        for (const wake of queue.waiters.splice(0)) wake();
+      }
+    } else {
+      await new Promise<void>((resolve) => {
+        queue.waiters.push(resolve);
+        settled.then(resolve);
+      });
+    }
+  }
+  if (item.error !== undefined) throw item.error;
+  return item.row!;
+}
+
+function link(items: Pending[], head: { seq: number; hash: string } | undefined) {
+  const rows: AuditLogRow[] = [];
+  let prev = head;
+  return (async () => {
+    for (const { entry } of items) {
+      const fields: ChainedFields & { actorType: AuditEntry["actorType"] } = {
+        seq: (prev?.seq ?? 0) + 1,
+        id: uuidv7(),
+        createdAt: nowIso(),
+        actorType: entry.actorType,
+        actorId: entry.actorId ?? null,
+        action: entry.action,
+        resourceType: entry.resourceType,
+        resourceId: entry.resourceId ?? null,
+        summary: entry.summary ? (redact(entry.summary) as Record<string, unknown>) : null,
+        ip: entry.ip ?? null,
+        userAgent: entry.userAgent?.slice(0, 512) ?? null,
+        requestId: entry.requestId ?? null,
+        prevHash: prev?.hash ?? GENESIS_HASH,
+      };
+      const row = { ...fields, hash: await hashRow(fields) };
+      rows.push(row);
+      prev = row;
+    }
+    return rows;
+  })();
+}
+
+async function writeBatch(db: Database, batch: Pending[]): Promise<void> {
+  let remaining = batch;
+  const done = (items: Pending[], rows?: AuditLogRow[], error?: unknown) => {
+    items.forEach((item, i) => {
+      if (rows) item.row = rows[i];
+      if (error !== undefined) item.error = error;
+      item.settled = true;
+      item.settle();
+    });
+  };
+  for (let attempt = 0; attempt < MAX_ATTEMPTS && remaining.length; attempt++) {
     const head = await db
       .select({ seq: auditLogs.seq, hash: auditLogs.hash })
       .from(auditLogs)
       .orderBy(desc(auditLogs.seq))
       .limit(1)
       .get();
-    const fields: ChainedFields & { actorType: AuditEntry["actorType"] } = {
-      seq: (head?.seq ?? 0) + 1,
-      id: uuidv7(),
-      createdAt: nowIso(),
-      actorType: entry.actorType,
-      actorId: entry.actorId ?? null,
-      action: entry.action,
-      resourceType: entry.resourceType,
-      resourceId: entry.resourceId ?? null,
-      summary,
-      ip: entry.ip ?? null,
-      userAgent: entry.userAgent?.slice(0, 512) ?? null,
-      requestId: entry.requestId ?? null,
-      prevHash: head?.hash ?? GENESIS_HASH,
-    };
-    const row = { ...fields, hash: await hashRow(fields) };
+    const rows = await link(remaining, head);
     try {
-      await db.insert(auditLogs).values(row);
-      return row;
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+        await db.insert(auditLogs).values(chunk);
+        done(remaining.slice(0, chunk.length), chunk);
+        remaining = remaining.slice(chunk.length);
+      }
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) {
+        done(remaining, undefined, error);
+        return;
+      }
+      // Another isolate appended first: back off a little and re-link on the new head.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
   }
-  throw new Error("audit log append kept losing the race for the chain head");
+  if (remaining.length)
+    done(
+      remaining,
+      undefined,
+      new Error("audit log append kept losing the race for the chain head"),
+    );
 }
 
 export interface AuditFilters {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getDatabase } from "../../../src/db/client.ts";
+import { drizzle } from "drizzle-orm/d1";
+import { getDatabase, schema } from "../../../src/db/client.ts";
 import { appendAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
 import {
   api,
@@ -120,6 +121,18 @@ describe("audit log", () => {
     }>();
     expect(seqs.results.map((r) => r.seq)).toEqual(seqs.results.map((_, i) => i + 1));
     expect((await verifyAudit(db)).valid).toBe(true);
+  });
+
+  it("two writers with separate queues (as two isolates) race on the head and still never fork", async () => {
+    const a = getDatabase(env);
+    const b = drizzle(env.DB, { schema }); // a second handle: its own append queue
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => appendAudit(i % 2 ? a : b, { actorType: "system", action: "test.two_writers", resourceType: "test", resourceId: String(i) })),
+    );
+    const n = await env.DB.prepare("select count(*) as n from audit_logs where action = 'test.two_writers'").first<{ n: number }>();
+    expect(n!.n).toBe(30);
+    const report = await verifyAudit(a);
+    expect(report).toMatchObject({ valid: true });
   });
 
   it("verify reports a valid chain, then the first tampered row", async () => {
