@@ -6,9 +6,11 @@ import { type AccessLogOptions, accessLog } from "./middleware/access-log.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { bodyLimit, MiB } from "./middleware/body-limit.ts";
 import { compression } from "./middleware/compression.ts";
+import { concurrencyLimit } from "./middleware/concurrency.ts";
 import { config } from "./middleware/config.ts";
 import { requireJsonBody } from "./middleware/content-type.ts";
 import { cors } from "./middleware/cors.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { apiCsp, securityHeaders } from "./middleware/security-headers.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
@@ -54,6 +56,9 @@ export function createApp(options: AppOptions = {}) {
 
   // Authentication runs for the API only: ops routes and docs stay anonymous.
   app.use("/api/*", authenticate());
+  // Global limit by identity (API key > user > IP); routes add stricter policies.
+  app.use("/api/*", rateLimit());
+  app.use("/api/*", concurrencyLimit());
 
   const v2 = createRouter()
     .route("/", authRouter)

@@ -1,6 +1,8 @@
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
 
+export { RateLimiter } from "./rate-limit/durable-object.ts";
+
 // Built once per isolate: routing tables and middleware are immutable after setup.
 const app = createApp();
 

@@ -6,6 +6,7 @@ import { clientIp } from "../lib/client-ip.ts";
 import { decrypt, keyringFor } from "../lib/crypto.ts";
 import { sha256Hex } from "../lib/encoding.ts";
 import { ApiError } from "../lib/problem.ts";
+import { limiterStub, withBudget } from "../rate-limit/limiter.ts";
 import { SIGNING_SECRET_CONTEXT } from "../services/api-keys/api-keys.ts";
 import { isWellFormedApiKey, looksLikeApiKey } from "../services/api-keys/format.ts";
 import { verifyAccessToken } from "../services/auth/access-token.ts";
@@ -108,12 +109,26 @@ async function authenticateKey(
     );
     if (result !== "ok")
       throw unauthorized(`The request signature is ${result}`, "invalid_signature");
-    // One-time nonce. KV is not atomic, so a replay racing the original within KV's
-    // propagation delay could slip through; the timestamp window bounds that exposure.
-    const nonceKey = `auth:nonce:${record.id}:${c.req.header("x-signature-nonce")}`;
-    if ((await c.env.CACHE.get(nonceKey)) !== null)
-      throw unauthorized("The request signature was replayed", "invalid_signature");
-    await c.env.CACHE.put(nonceKey, "1", { expirationTtl: SIGNATURE_TOLERANCE_SECONDS * 2 });
+    // One-time nonce, claimed atomically in the key's RateLimiter object (SQLite), kept
+    // for twice the timestamp window: any replay inside the window is refused.
+    const nonce = c.req.header("x-signature-nonce")!;
+    let fresh: boolean;
+    try {
+      fresh = await withBudget(
+        limiterStub(c.env, `nonce:${record.id}`).claimNonce(
+          nonce,
+          SIGNATURE_TOLERANCE_SECONDS * 2000,
+        ),
+        200,
+      );
+    } catch {
+      // Without the nonce store a replay cannot be ruled out: refuse rather than guess.
+      throw new ApiError("service_unavailable", {
+        detail: "Signed requests are temporarily unavailable",
+        headers: { "Retry-After": "1" },
+      });
+    }
+    if (!fresh) throw unauthorized("The request signature was replayed", "invalid_signature");
   }
   noteKeyUse(c.var.db, record, waitUntil);
   return {

@@ -1,7 +1,9 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { findUserByEmail, updateUser } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
+import { clientIp } from "../../lib/client-ip.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import {
   DUMMY_PASSWORD_HASH,
@@ -10,6 +12,14 @@ import {
   verifyPassword,
 } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { rateLimit } from "../../middleware/rate-limit.ts";
+import {
+  accountKey,
+  lockedForMs,
+  recordFailure,
+  recordSuccess,
+} from "../../rate-limit/brute-force.ts";
+import { LimiterUnavailable } from "../../rate-limit/limiter.ts";
 import { LoginBody, TokenResponse } from "./schemas.ts";
 import { auditSelf, sessionBody } from "./sign-in.ts";
 
@@ -19,20 +29,67 @@ export const loginRoute = createRoute({
   tags: ["Auth"],
   operationId: "login",
   summary: "Sign in with e-mail and password",
+  // Per IP and per account, 10/min each; if the limiter cannot answer, login is refused (503).
+  middleware: [
+    rateLimit({ policy: "login", failClosed: true }),
+    rateLimit({ policy: "login", failClosed: true, identity: accountFromBody }),
+  ] as const,
   request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
   responses: {
     200: jsonContent(TokenResponse, "Signed in"),
     401: errorResponse("unauthorized"),
+    503: errorResponse("service_unavailable"),
     ...commonErrors,
   },
 });
 
+/** The account a login body names (hashed), for the per-account limiter. */
+async function accountFromBody(c: Context<AppEnv>): Promise<string | null> {
+  const body = await c.req.json<{ email?: unknown }>().catch(() => null);
+  return typeof body?.email === "string" ? accountKey(body.email) : null;
+}
+
+const unavailable = () =>
+  new ApiError("service_unavailable", {
+    detail: "Sign-in is temporarily unavailable; try again shortly",
+    headers: { "Retry-After": "1" },
+  });
+
+/** Brute-force calls fail closed: without the counter, login would be unprotected. */
+const guarded = <T>(p: Promise<T>) =>
+  p.catch((error) => {
+    if (error instanceof LimiterUnavailable) throw unavailable();
+    throw error;
+  });
+
 export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) => {
   const { email, password } = c.req.valid("json");
+  const account = await accountKey(email);
+  const ip = clientIp(c);
+  const locked = await guarded(lockedForMs(c.env, account, ip));
+  if (locked > 0) {
+    throw new ApiError("rate_limited", {
+      detail: "Too many failed sign-in attempts; try again later",
+      headers: { "Retry-After": String(Math.ceil(locked / 1000)) },
+    });
+  }
   const user = await findUserByEmail(c.var.db, email);
   // Always run one PBKDF2: the response time must not reveal whether the account exists.
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user?.passwordHash || !valid || user.disabledAt) {
+    const counts = await guarded(recordFailure(c.env, account, ip));
+    for (const [kind, r] of Object.entries(counts)) {
+      if (r.lockedForMs > 0) {
+        await audit(c, {
+          actorType: "anonymous",
+          actorId: null,
+          action: "auth.lockout",
+          resourceType: kind === "account" ? "user" : "ip",
+          resourceId: kind === "account" ? (user?.id ?? null) : ip,
+          summary: { failures: r.failures, locked_for_seconds: Math.ceil(r.lockedForMs / 1000) },
+        });
+      }
+    }
     await audit(c, {
       actorType: "anonymous",
       actorId: null,
@@ -55,6 +112,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
       ),
     );
   }
+  await guarded(recordSuccess(c.env, account, ip));
   await auditSelf(c, user, "auth.login");
   return c.json(await sessionBody(c, user), 200);
 };

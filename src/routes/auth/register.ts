@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { hashPassword } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { rateLimit } from "../../middleware/rate-limit.ts";
 import { RegisterBody, TokenResponse } from "./schemas.ts";
 import { auditSelf, sessionBody } from "./sign-in.ts";
 
@@ -13,10 +14,13 @@ export const registerRoute = createRoute({
   tags: ["Auth"],
   operationId: "register",
   summary: "Create an account (the first account on an empty database becomes admin)",
+  // 10/min per IP; if the limiter cannot answer, registration is refused (503).
+  middleware: [rateLimit({ policy: "register", failClosed: true })] as const,
   request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
   responses: {
     201: jsonContent(TokenResponse, "Account created; signed in"),
     409: errorResponse("conflict"),
+    503: errorResponse("service_unavailable"),
     ...commonErrors,
   },
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
 import { drizzle } from "drizzle-orm/d1";
+import { beforeAll, describe, expect, it } from "vitest";
 import { getDatabase, schema } from "../../../src/db/client.ts";
 import { appendAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
 import {
@@ -127,9 +127,18 @@ describe("audit log", () => {
     const a = getDatabase(env);
     const b = drizzle(env.DB, { schema }); // a second handle: its own append queue
     await Promise.all(
-      Array.from({ length: 30 }, (_, i) => appendAudit(i % 2 ? a : b, { actorType: "system", action: "test.two_writers", resourceType: "test", resourceId: String(i) })),
+      Array.from({ length: 30 }, (_, i) =>
+        appendAudit(i % 2 ? a : b, {
+          actorType: "system",
+          action: "test.two_writers",
+          resourceType: "test",
+          resourceId: String(i),
+        }),
+      ),
     );
-    const n = await env.DB.prepare("select count(*) as n from audit_logs where action = 'test.two_writers'").first<{ n: number }>();
+    const n = await env.DB.prepare(
+      "select count(*) as n from audit_logs where action = 'test.two_writers'",
+    ).first<{ n: number }>();
     expect(n!.n).toBe(30);
     const report = await verifyAudit(a);
     expect(report).toMatchObject({ valid: true });

@@ -1,0 +1,89 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { endTime, startTime } from "hono/timing";
+import type { AppEnv } from "../env.ts";
+import { clientIp } from "../lib/client-ip.ts";
+import { ApiError } from "../lib/problem.ts";
+import { increment } from "../observability/metrics.ts";
+import { checkLimit, rateLimitHeaders } from "../rate-limit/limiter.ts";
+import { POLICIES, type Policy, type PolicyName } from "../rate-limit/policies.ts";
+
+export interface RateLimitOptions {
+  /** A named policy, or "auto": API key > user > IP, each with its own policy. */
+  policy?: PolicyName | "auto";
+  /** Units this request costs (e.g. exports cost 10). */
+  cost?: number;
+  /** Refuse with 503 when the limiter cannot answer (login, registration); default is to let the request through. */
+  failClosed?: boolean;
+  /** Who is counted; default: the caller by precedence. Return null to skip this limiter. */
+  identity?: (c: Context<AppEnv>) => string | null | Promise<string | null>;
+}
+
+/** The policy and identity for "auto": API key > user > IP (`CF-Connecting-IP`). */
+function resolveAuto(c: Context<AppEnv>): { policy: Policy; identity: string } {
+  const p = c.var.principal;
+  if (p?.kind === "api_key") {
+    const limit = p.rateLimitPerMinute ?? POLICIES.api_key.limit;
+    return { policy: { ...POLICIES.api_key, limit }, identity: `key:${p.keyId}` };
+  }
+  if (p) return { policy: POLICIES.user, identity: `user:${p.userId}` };
+  return { policy: POLICIES.anonymous, identity: `ip:${clientIp(c)}` };
+}
+
+/**
+ * Exact, global rate limiting on the RateLimiter Durable Object (one RPC per
+ * check, 50 ms budget). Allowed responses carry `RateLimit-Policy` and `RateLimit`;
+ * a refusal is a 429 problem with `Retry-After`. Several limiters on one route add
+ * one list member each to those headers.
+ */
+export const rateLimit = ({
+  policy = "auto",
+  cost = 1,
+  failClosed = false,
+  identity,
+}: RateLimitOptions = {}): MiddlewareHandler<AppEnv> =>
+  async function rateLimit(c, next) {
+    let resolved: { policy: Policy; identity: string };
+    if (policy === "auto") resolved = resolveAuto(c);
+    else {
+      const who = identity ? await identity(c) : `ip:${clientIp(c)}`;
+      if (who === null) return next();
+      resolved = { policy: POLICIES[policy], identity: who };
+    }
+    const { policy: p, identity: who } = resolved;
+    startTime(c, "limiter");
+    let decision: Awaited<ReturnType<typeof checkLimit>>;
+    try {
+      decision = await checkLimit(c.env, `${p.name}:${who}`, p, cost);
+    } catch (error) {
+      endTime(c, "limiter");
+      if (failClosed) {
+        increment("ratelimit_fail_closed_total", { policy: p.name });
+        c.var.logger.error("ratelimit_fail_closed", {
+          policy: p.name,
+          error: String((error as Error).cause ?? error),
+        });
+        throw new ApiError("service_unavailable", {
+          detail: "This action is temporarily unavailable; try again shortly",
+          headers: { "Retry-After": "1" },
+        });
+      }
+      increment("ratelimit_fail_open_total", { policy: p.name });
+      c.var.logger.warn("ratelimit_fail_open", {
+        policy: p.name,
+        error: String((error as Error).cause ?? error),
+      });
+      return next();
+    }
+    endTime(c, "limiter");
+    const headers = rateLimitHeaders(p, decision);
+    if (!decision.allowed) {
+      increment("ratelimit_limited_total", { policy: p.name });
+      throw new ApiError("rate_limited", {
+        detail: `Rate limit of ${p.limit} per ${p.windowSeconds} s exceeded (${p.name}); retry after the indicated time`,
+        headers: { ...headers, "Retry-After": String(Math.ceil(decision.retryAfterMs / 1000)) },
+      });
+    }
+    await next();
+    c.res.headers.append("RateLimit-Policy", headers["RateLimit-Policy"]);
+    c.res.headers.append("RateLimit", headers.RateLimit);
+  };

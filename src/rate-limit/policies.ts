@@ -1,0 +1,37 @@
+/**
+ * Declarative rate-limit policies. `limit` units per `windowSeconds`, counted
+ * per identity in a sliding window (see sliding-log.ts). The policy name is what
+ * clients see in `RateLimit-Policy` / `RateLimit`.
+ */
+export interface Policy {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+export const POLICIES = {
+  /** Unauthenticated API calls, per client IP. */
+  anonymous: { name: "anonymous", limit: 100, windowSeconds: 60 },
+  /** Calls with a user access token, per user. */
+  user: { name: "user", limit: 1000, windowSeconds: 60 },
+  /** Calls with an API key, per key; a key's `rate_limit_per_minute` overrides the limit. */
+  api_key: { name: "api_key", limit: 1000, windowSeconds: 60 },
+  /** Login attempts, per IP and per account. */
+  login: { name: "login", limit: 10, windowSeconds: 60 },
+  /** Registrations, per IP. */
+  register: { name: "register", limit: 10, windowSeconds: 60 },
+  /** Public form submissions, per IP. */
+  submissions: { name: "submissions", limit: 5, windowSeconds: 60 },
+} as const satisfies Record<string, Policy>;
+
+export type PolicyName = keyof typeof POLICIES;
+
+/**
+ * Brute-force lockout: from the `threshold`-th consecutive failure on, each failure
+ * locks the identity for 1 s, 2 s, 4 s … doubling, capped at 15 min. Accounts lock
+ * after 5 failures; an IP (which may front many honest users) after 20.
+ */
+export const LOCKOUT = { account: 5, ip: 20, baseMs: 1_000, maxMs: 15 * 60_000 } as const;
+
+export const lockoutMs = (failures: number, threshold: number): number =>
+  failures < threshold ? 0 : Math.min(LOCKOUT.maxMs, LOCKOUT.baseMs * 2 ** (failures - threshold));
