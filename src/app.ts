@@ -10,11 +10,13 @@ import { concurrencyLimit } from "./middleware/concurrency.ts";
 import { config } from "./middleware/config.ts";
 import { requireJsonBody } from "./middleware/content-type.ts";
 import { cors } from "./middleware/cors.ts";
+import { ipRules } from "./middleware/ip-rules.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { apiCsp, securityHeaders } from "./middleware/security-headers.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
 import { trace } from "./middleware/trace.ts";
+import { adminRouter } from "./routes/admin/index.ts";
 import { apiKeysRouter } from "./routes/api-keys/index.ts";
 import { auditLogsRouter } from "./routes/audit-logs/index.ts";
 import { authRouter } from "./routes/auth/index.ts";
@@ -34,6 +36,7 @@ export interface AppOptions {
  * Middleware order is deliberate:
  * request id → trace → access log (sees every outcome, errors included) → timing →
  * security headers → config (secrets validated; 500 problem if missing) → CORS →
+ * IP deny list / admin allowlist →
  * 405 detection → body limit → content type → time budget → compression →
  * authentication (/api/* only; route guards decide who may call) → routes.
  */
@@ -48,6 +51,8 @@ export function createApp(options: AppOptions = {}) {
   app.use(apiCsp());
   app.use(config());
   app.use(cors());
+  // Deny list and admin allowlist guard the API; health probes and docs stay reachable.
+  app.use("/api/*", ipRules());
   app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.use(bodyLimit({ maxSize: MiB, uploads: [["/api/v2/submissions", 10 * MiB]] }));
   app.use(requireJsonBody());
@@ -65,7 +70,8 @@ export function createApp(options: AppOptions = {}) {
     .route("/", usersRouter)
     .route("/", apiKeysRouter)
     .route("/", auditLogsRouter)
-    .route("/", serversRouter);
+    .route("/", serversRouter)
+    .route("/", adminRouter);
   // Chained so the route types flow into AppType for the typed client.
   const routes = app.route("/", healthRouter).route("/api/v2", v2).route("/api/v1", v1Router);
   mountDocs(app);
