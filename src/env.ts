@@ -112,6 +112,8 @@ export const configSchema = z.object({
   ADMIN_IP_ALLOWLIST: csv,
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Emergency switch (and benchmark baseline): "off" skips request rate and concurrency limits; login lockout stays on. */
+  RATE_LIMITING: z.enum(["on", "off"]).default("on"),
   COMPRESS_RESPONSES: z
     .enum(["true", "false"])
     .default("true")

@@ -96,6 +96,9 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Exact counts over the whole run. */
+  total: number;
+  ok2xx: number;
 }
 
 /** A bounded load (duration in seconds) against one URL on 127.0.0.1. */
@@ -131,6 +134,8 @@ export async function load(
       : {}),
   });
   return {
+    total: r.requests.total,
+    ok2xx: r["2xx"],
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,

@@ -14,7 +14,8 @@ import { limiterStub, withBudget } from "../rate-limit/limiter.ts";
 export const concurrencyLimit = (): MiddlewareHandler<AppEnv> =>
   async function concurrencyLimit(c, next) {
     const p = c.var.principal;
-    if (p?.kind !== "api_key" || !p.maxConcurrency) return next();
+    if (p?.kind !== "api_key" || !p.maxConcurrency || c.var.config.RATE_LIMITING === "off")
+      return next();
     const stub = limiterStub(c.env, `sem:key:${p.keyId}`);
     let lease: { token: string | null; retryAfterMs: number };
     try {

@@ -42,6 +42,7 @@ export const rateLimit = ({
   identity,
 }: RateLimitOptions = {}): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
+    if (c.var.config.RATE_LIMITING === "off") return next();
     let resolved: { policy: Policy; identity: string };
     if (policy === "auto") resolved = resolveAuto(c);
     else {

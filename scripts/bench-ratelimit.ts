@@ -1,0 +1,117 @@
+/**
+ * What the rate limiter costs per request, and how exact it is under load, on the
+ * production bundle under Miniflare (see docs/benchmarks.md for the method).
+ *
+ *   npm run bench:ratelimit        # ROUNDS=6 SAMPLES=2000 by default
+ *
+ * 1. Added latency: the same authenticated request (`/api/v2/__bench`, API key with
+ *    a limit high enough never to trip) against two instances of the bundle,
+ *    RATE_LIMITING=on and =off, interleaved; the p50/p99 difference is the check.
+ * 2. Accuracy: a key limited to 500/min hammered by 64 concurrent connections for
+ *    5 s (far more than 500 attempts); exactly 500 must be admitted.
+ */
+import {
+  buildBundle,
+  fmt,
+  latencies,
+  load,
+  median,
+  percentile,
+  startApp,
+  startEmpty,
+} from "./bench/harness.ts";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 6);
+const SAMPLES = Number(process.env.SAMPLES ?? 2000);
+
+const bundle = buildBundle();
+const on = await startApp(bundle, { RATE_LIMITING: "on" });
+const off = await startApp(bundle, { RATE_LIMITING: "off" });
+const empty = await startEmpty();
+try {
+  const keyFor = async (url: string, body: Record<string, unknown>) => {
+    const post = async (path: string, b: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(b),
+      });
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<Record<string, string>>;
+    };
+    const s = await post("/api/v2/auth/register", {
+      email: "bench@example.com",
+      password: "benchmark password 123",
+      name: "Bench",
+    });
+    return (
+      await post(
+        "/api/v2/api-keys",
+        { name: "bench", scopes: ["servers:read"], ...body },
+        { authorization: `Bearer ${s.access_token}` },
+      )
+    ).key!;
+  };
+  const keyOn = await keyFor(on.url, { rate_limit_per_minute: 100_000 });
+  const keyOff = await keyFor(off.url, { rate_limit_per_minute: 100_000 });
+  const targets = {
+    off: () => latencies(`${off.url}/api/v2/__bench`, SAMPLES, { "x-api-key": keyOff }),
+    on: () => latencies(`${on.url}/api/v2/__bench`, SAMPLES, { "x-api-key": keyOn }),
+  };
+  await latencies(`${off.url}/api/v2/__bench`, 300, { "x-api-key": keyOff });
+  await latencies(`${on.url}/api/v2/__bench`, 300, { "x-api-key": keyOn });
+  await latencies(empty.url, 300);
+
+  const p50: Record<string, number[]> = { off: [], on: [], empty: [] };
+  const p99: Record<string, number[]> = { off: [], on: [], empty: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? (["on", "off"] as const) : (["off", "on"] as const);
+    for (const name of order) {
+      const xs = await targets[name]();
+      p50[name]!.push(median(xs));
+      p99[name]!.push(percentile(xs, 99));
+    }
+    const xs = await latencies(empty.url, SAMPLES);
+    p50.empty!.push(median(xs));
+    p99.empty!.push(percentile(xs, 99));
+  }
+  const m = (xs: number[]) => median(xs);
+  console.log(
+    `sequential latency, ${ROUNDS} interleaved rounds × ${SAMPLES} requests (ms, medians of per-round values)`,
+  );
+  for (const name of ["empty", "off", "on"])
+    console.log(`${name.padEnd(6)} p50 ${fmt(m(p50[name]!))}  p99 ${fmt(m(p99[name]!))}`);
+  const perRound = p50.on!.map((v, i) => v - p50.off![i]!);
+  console.log(`per-round added p50 (on − off): ${perRound.map((v) => fmt(v)).join(" ")}`);
+  console.log(
+    `RESULT ratelimit_added_p50_ms=${fmt(m(p50.on!) - m(p50.off!))} ratelimit_added_p99_ms=${fmt(m(p99.on!) - m(p99.off!))}`,
+  );
+
+  // Accuracy: one identity, 64 connections, 5 s.
+  const limited = await (async () => {
+    const res = await fetch(`${on.url}/api/v2/api-keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": keyOn },
+      body: JSON.stringify({
+        name: "limited",
+        scopes: ["servers:read"],
+        rate_limit_per_minute: 500,
+      }),
+    });
+    return ((await res.json()) as { key: string }).key;
+  })();
+  const r = await load(`${on.url}/api/v2/auth/me`, {
+    connections: 64,
+    duration: 5,
+    headers: { "x-api-key": limited },
+  });
+  const admitted = r.ok2xx;
+  console.log(
+    `accuracy: limit 500/min, 64 connections × 5 s: ${r.total} attempts, ${admitted} admitted (2xx), ${r.non2xx} refused (429), errors ${r.errors}`,
+  );
+  console.log(`RESULT ratelimit_accuracy_admitted=${admitted} of_limit=500`);
+} finally {
+  await on.dispose();
+  await off.dispose();
+  await empty.dispose();
+}
