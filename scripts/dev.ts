@@ -13,6 +13,9 @@ const run = (args: string[]) =>
 run(["d1", "migrations", "apply", "DB", "--local"]);
 execFileSync(process.execPath, ["scripts/seed.ts"], { stdio: "inherit" });
 
-const child = spawn("wrangler", ["dev", ...process.argv.slice(2)], { stdio: "inherit" });
+// --test-scheduled exposes /__scheduled?cron=… so every cron can be triggered with curl.
+const child = spawn("wrangler", ["dev", "--test-scheduled", ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

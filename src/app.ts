@@ -22,6 +22,7 @@ import { auditLogsRouter } from "./routes/audit-logs/index.ts";
 import { authRouter } from "./routes/auth/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { healthRouter } from "./routes/health/index.ts";
+import { jobsRouter } from "./routes/jobs/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
 import { usersRouter } from "./routes/users/index.ts";
 import { v1Router } from "./routes/v1/servers.ts";
@@ -71,7 +72,8 @@ export function createApp(options: AppOptions = {}) {
     .route("/", apiKeysRouter)
     .route("/", auditLogsRouter)
     .route("/", serversRouter)
-    .route("/", adminRouter);
+    .route("/", adminRouter)
+    .route("/", jobsRouter);
   // Chained so the route types flow into AppType for the typed client.
   const routes = app.route("/", healthRouter).route("/api/v2", v2).route("/api/v1", v1Router);
   mountDocs(app);

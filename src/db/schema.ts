@@ -221,3 +221,70 @@ export const idempotencyKeys = sqliteTable(
 
 export type ServerRow = typeof servers.$inferSelect;
 export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
+
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    status: text("status", { enum: JOB_STATUSES }).notNull(),
+    /** The user who caused the job (null for cron and system jobs); they may read it. */
+    ownerId: text("owner_id"),
+    /** Deliveries started so far (a retry increments it). */
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
+    traceparent: text("traceparent"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    startedAt: text("started_at"),
+    finishedAt: text("finished_at"),
+  },
+  (t) => [
+    index("jobs_owner_idx").on(t.ownerId, t.id),
+    index("jobs_status_finished_idx").on(t.status, t.finishedAt),
+  ],
+);
+
+export const CHECK_STATUSES = ["up", "degraded", "down"] as const;
+
+export const serverChecks = sqliteTable(
+  "server_checks",
+  {
+    id: text("id").primaryKey(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    /** The probe job that made this check: unique, so a redelivered job cannot record twice. */
+    jobId: text("job_id").unique(),
+    status: text("status", { enum: CHECK_STATUSES }).notNull(),
+    httpStatus: integer("http_status"),
+    latencyMs: integer("latency_ms"),
+    error: text("error"),
+    checkedAt: text("checked_at").notNull(),
+  },
+  (t) => [index("server_checks_server_idx").on(t.serverId, t.checkedAt, t.id)],
+);
+
+export const emailOutbox = sqliteTable(
+  "email_outbox",
+  {
+    id: text("id").primaryKey(),
+    /** (job, recipient) is unique: a redelivered e-mail job cannot send twice. */
+    jobId: text("job_id").notNull(),
+    recipient: text("recipient").notNull(),
+    subject: text("subject").notNull(),
+    body: text("body").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("email_outbox_job_recipient_idx").on(t.jobId, t.recipient),
+    index("email_outbox_created_idx").on(t.createdAt),
+  ],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type ServerCheckRow = typeof serverChecks.$inferSelect;

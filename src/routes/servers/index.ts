@@ -1,4 +1,10 @@
 import { createRouter } from "../../lib/create-router.ts";
+import {
+  listChecksHandler,
+  listChecksRoute,
+  probeServerHandler,
+  probeServerRoute,
+} from "./checks.ts";
 import { createServerHandler, createServerRoute } from "./create.ts";
 import { deleteServerHandler, deleteServerRoute } from "./delete.ts";
 import { getServerHandler, getServerRoute } from "./get.ts";
@@ -10,4 +16,6 @@ export const serversRouter = createRouter()
   .openapi(createServerRoute, createServerHandler)
   .openapi(getServerRoute, getServerHandler)
   .openapi(updateServerRoute, updateServerHandler)
-  .openapi(deleteServerRoute, deleteServerHandler);
+  .openapi(deleteServerRoute, deleteServerHandler)
+  .openapi(probeServerRoute, probeServerHandler)
+  .openapi(listChecksRoute, listChecksHandler);

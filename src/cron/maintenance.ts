@@ -1,0 +1,53 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { nowIso } from "../lib/ids.ts";
+
+const DAY = 24 * 60 * 60 * 1000;
+/** Rows per DELETE and DELETEs per table per run: a run never exceeds the Worker's limits. */
+const BATCH = 500;
+const MAX_ROUNDS = 20;
+
+async function deleteInBatches(db: Database, table: string, where: SQL): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const rows = await db.all<{ n: number }>(
+      sql`delete from ${sql.identifier(table)} where rowid in (select rowid from ${sql.identifier(table)} where ${where} limit ${BATCH}) returning 1 as n`,
+    );
+    total += rows.length;
+    if (rows.length < BATCH) break;
+  }
+  return total;
+}
+
+/**
+ * `0 4 * * *`: deletes what has expired, in bounded batches:
+ * refresh tokens past expiry (or revoked > 7 days ago), API keys revoked or expired
+ * more than 30 days ago, expired idempotency records, finished jobs and outbox rows
+ * older than 30 days. Returns the count per table.
+ */
+export async function runMaintenance(db: Database, now = Date.now()) {
+  const at = (ms: number) => nowIso(now - ms);
+  return {
+    refresh_tokens: await deleteInBatches(
+      db,
+      "refresh_tokens",
+      sql`expires_at < ${nowIso(now)} or revoked_at < ${at(7 * DAY)}`,
+    ),
+    api_keys: await deleteInBatches(
+      db,
+      "api_keys",
+      sql`revoked_at < ${at(30 * DAY)} or expires_at < ${at(30 * DAY)}`,
+    ),
+    idempotency_keys: await deleteInBatches(
+      db,
+      "idempotency_keys",
+      sql`expires_at < ${nowIso(now)}`,
+    ),
+    jobs: await deleteInBatches(
+      db,
+      "jobs",
+      sql`status in ('succeeded', 'dead') and finished_at < ${at(30 * DAY)}`,
+    ),
+    email_outbox: await deleteInBatches(db, "email_outbox", sql`created_at < ${at(30 * DAY)}`),
+  };
+}

@@ -1,0 +1,104 @@
+import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { serverChecks, servers } from "../../db/schema.ts";
+import { nowIso, uuidv7 } from "../../lib/ids.ts";
+import { CircuitOpenError, resilientFetch } from "../../outbound/fetch.ts";
+import { defineJob } from "../define.ts";
+
+/** A probe slower than this is `degraded`, not `up`. */
+export const DEGRADED_THRESHOLD_MS = 1_000;
+export const PROBE_TIMEOUT_MS = 5_000;
+
+type Outcome = {
+  status: "up" | "degraded" | "down";
+  httpStatus: number | null;
+  latencyMs: number | null;
+  error: string | null;
+};
+
+async function probe(url: string, traceparent: string | undefined): Promise<Outcome> {
+  const started = Date.now();
+  try {
+    const res = await resilientFetch(
+      url,
+      { method: "GET", redirect: "manual" },
+      { timeoutMs: PROBE_TIMEOUT_MS, retries: 1, traceparent },
+    );
+    await res.body?.cancel();
+    const latencyMs = Date.now() - started;
+    if (res.status >= 400)
+      return { status: "down", httpStatus: res.status, latencyMs, error: `HTTP ${res.status}` };
+    return {
+      status: latencyMs > DEGRADED_THRESHOLD_MS ? "degraded" : "up",
+      httpStatus: res.status,
+      latencyMs,
+      error: null,
+    };
+  } catch (error) {
+    const reason =
+      error instanceof CircuitOpenError
+        ? "circuit open"
+        : error instanceof Error && error.name === "TimeoutError"
+          ? "timeout"
+          : "unreachable";
+    return { status: "down", httpStatus: null, latencyMs: null, error: reason };
+  }
+}
+
+/**
+ * Probes a server's health_check_url, records the check, updates the server's
+ * status and, when it changed, enqueues a notification. The check row is keyed by
+ * job id: a redelivered probe finds its check and changes nothing again.
+ */
+export const serverProbeJob = defineJob({
+  type: "server.probe",
+  payload: z.object({ server_id: z.string() }),
+  async handle({ jobId, payload, db, traceparent, enqueue }) {
+    const existing = await db
+      .select()
+      .from(serverChecks)
+      .where(eq(serverChecks.jobId, jobId))
+      .get();
+    if (existing) return { status: existing.status, replayed: true };
+    const server = await db.select().from(servers).where(eq(servers.id, payload.server_id)).get();
+    if (!server) return { skipped: "server deleted" };
+    if (!server.healthCheckUrl) return { skipped: "no health_check_url" };
+
+    const outcome = await probe(server.healthCheckUrl, traceparent);
+    const now = nowIso();
+    const inserted = await db
+      .insert(serverChecks)
+      .values({ id: uuidv7(), serverId: server.id, jobId, ...outcome, checkedAt: now })
+      .onConflictDoNothing()
+      .returning({ id: serverChecks.id })
+      .all();
+    if (!inserted.length) return { status: outcome.status, replayed: true };
+    const previous = server.status;
+    await db
+      .update(servers)
+      .set({
+        status: outcome.status,
+        lastCheckedAt: now,
+        version: sql`${servers.version} + 1`,
+        updatedAt: now,
+      })
+      .where(eq(servers.id, server.id));
+    if (previous !== outcome.status) {
+      await enqueue([
+        {
+          type: "server.status_changed",
+          jobId: `${jobId}.notify`,
+          ownerId: server.ownerId,
+          payload: { server_id: server.id, from: previous, to: outcome.status },
+        },
+      ]);
+    }
+    return {
+      status: outcome.status,
+      previous,
+      http_status: outcome.httpStatus,
+      latency_ms: outcome.latencyMs,
+      error: outcome.error,
+    };
+  },
+});

@@ -1,0 +1,35 @@
+import { z } from "zod";
+import type { JobDefinition } from "./define.ts";
+import { emailBulkJob } from "./jobs/email-bulk.ts";
+import { emailSendJob } from "./jobs/email-send.ts";
+import { serverProbeJob } from "./jobs/server-probe.ts";
+import { serverStatusChangedJob } from "./jobs/server-status-changed.ts";
+
+/** Every job type. Adding one: a file in jobs/ and one line here. */
+export const JOB_DEFINITIONS = [
+  serverProbeJob,
+  serverStatusChangedJob,
+  emailSendJob,
+  emailBulkJob,
+] as const;
+
+export const jobsByType = new Map<string, JobDefinition>(
+  JOB_DEFINITIONS.map((j) => [j.type, j as unknown as JobDefinition]),
+);
+
+const envelope = {
+  job_id: z.string().min(1).max(200),
+  traceparent: z.string().max(64).optional(),
+  enqueued_at: z.iso.datetime(),
+};
+
+/** The queue message: a discriminated union on `type`, with the common envelope. */
+export const jobMessageSchema = z.discriminatedUnion(
+  "type",
+  JOB_DEFINITIONS.map((j) =>
+    z.object({ type: z.literal(j.type), payload: j.payload, ...envelope }),
+  ) as unknown as [
+    z.ZodObject<{ type: z.ZodLiteral<string> }>,
+    ...z.ZodObject<{ type: z.ZodLiteral<string> }>[],
+  ],
+);

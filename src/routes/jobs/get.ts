@@ -1,0 +1,79 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { JOB_STATUSES, type JobRow, jobs } from "../../db/schema.ts";
+import type { AppEnv } from "../../env.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    type: z.string().openapi({ example: "server.probe" }),
+    status: z.enum(JOB_STATUSES),
+    attempts: z.number().int(),
+    result: z.record(z.string(), z.unknown()).nullable(),
+    error: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .openapi("Job");
+
+export const toJobDto = (j: JobRow) => ({
+  id: j.id,
+  type: j.type,
+  status: j.status,
+  attempts: j.attempts,
+  result: j.result,
+  error: j.lastError,
+  created_at: j.createdAt,
+  updated_at: j.updatedAt,
+  started_at: j.startedAt,
+  finished_at: j.finishedAt,
+});
+
+/** 202 body for anything queued (SPEC §9 "Jobs"). */
+export const QueuedSchema = z
+  .object({ job_id: z.string(), status: z.literal("queued") })
+  .openapi("Queued", { description: "Poll the job at the Location header" });
+
+export const getJobRoute = createRoute({
+  method: "get",
+  path: "/jobs/{id}",
+  tags: ["Jobs"],
+  operationId: "getJob",
+  summary: "A background job's status, attempts, result and error (its owner or an admin)",
+  security: SECURITY,
+  middleware: [requireAuth()] as const,
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(200)
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
+  },
+  responses: {
+    200: jsonContent(JobSchema, "The job"),
+    404: errorResponse("not_found"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const getJobHandler: RouteHandler<typeof getJobRoute, AppEnv> = async (c) => {
+  const p = requirePrincipal(c);
+  const job = await c.var.db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.id, c.req.valid("param").id))
+    .get();
+  const isAdmin = p.role === "admin" && p.scopes.includes("admin");
+  if (!job || (!isAdmin && job.ownerId !== p.userId))
+    throw new ApiError("not_found", { detail: "No job with that id" });
+  c.header("Cache-Control", "private, no-store");
+  return c.json(toJobDto(job), 200);
+};

@@ -1,0 +1,123 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { and, desc, eq, sql } from "drizzle-orm";
+import { CHECK_STATUSES, serverChecks } from "../../db/schema.ts";
+import type { AppEnv } from "../../env.ts";
+import { audit } from "../../lib/audit.ts";
+import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { listOf, PaginationQuery } from "../../lib/pagination.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { enqueueJobs } from "../../queues/enqueue.ts";
+import { QueuedSchema } from "../jobs/get.ts";
+import { loadServer } from "./access.ts";
+import { ServerIdParam } from "./schemas.ts";
+
+const CheckSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(CHECK_STATUSES),
+    http_status: z.number().int().nullable(),
+    latency_ms: z.number().int().nullable(),
+    error: z.string().nullable(),
+    checked_at: z.string(),
+    job_id: z.string().nullable(),
+  })
+  .openapi("ServerCheck");
+
+export const probeServerRoute = createRoute({
+  method: "post",
+  path: "/servers/{id}/checks",
+  tags: ["Servers"],
+  operationId: "probeServer",
+  summary: "Probe the server's health_check_url now (queued; 202 with the job)",
+  security: SECURITY,
+  middleware: [requireScope("servers:write")] as const,
+  request: { params: ServerIdParam },
+  responses: {
+    202: jsonContent(QueuedSchema, "Queued (Location: the job)"),
+    404: errorResponse("not_found"),
+    409: errorResponse("conflict"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const probeServerHandler: RouteHandler<typeof probeServerRoute, AppEnv> = async (c) => {
+  const p = requirePrincipal(c);
+  const server = await loadServer(c, c.req.valid("param").id);
+  if (!server.healthCheckUrl)
+    throw new ApiError("conflict", { detail: "This server has no health_check_url to probe" });
+  const [jobId] = await enqueueJobs(
+    c.var.db,
+    c.env.JOBS,
+    [{ type: "server.probe", ownerId: p.userId, payload: { server_id: server.id } }],
+    c.var.trace.traceparent,
+  );
+  await audit(c, {
+    action: "server.probe_requested",
+    resourceType: "server",
+    resourceId: server.id,
+    summary: { job_id: jobId },
+  });
+  c.header("Location", `/api/v2/jobs/${jobId}`);
+  return c.json({ job_id: jobId!, status: "queued" as const }, 202);
+};
+
+export const listChecksRoute = createRoute({
+  method: "get",
+  path: "/servers/{id}/checks",
+  tags: ["Servers"],
+  operationId: "listServerChecks",
+  summary: "Health-check history, newest first",
+  security: SECURITY,
+  middleware: [requireScope("servers:read")] as const,
+  request: { params: ServerIdParam, query: PaginationQuery },
+  responses: {
+    200: jsonContent(listOf(CheckSchema, "ServerCheckList"), "A page of checks"),
+    404: errorResponse("not_found"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = async (c) => {
+  const server = await loadServer(c, c.req.valid("param").id);
+  const { limit, cursor } = c.req.valid("query");
+  const after = cursor ? (decodeCursor(cursor, "-checked_at", 2).k as [string, string]) : undefined;
+  const rows = await c.var.db
+    .select()
+    .from(serverChecks)
+    .where(
+      and(
+        eq(serverChecks.serverId, server.id),
+        after
+          ? sql`(${serverChecks.checkedAt}, ${serverChecks.id}) < (${after[0]}, ${after[1]})`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(serverChecks.checkedAt), desc(serverChecks.id))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  c.header("Cache-Control", "private, no-cache");
+  return c.json(
+    {
+      data: page.map((r) => ({
+        id: r.id,
+        status: r.status,
+        http_status: r.httpStatus,
+        latency_ms: r.latencyMs,
+        error: r.error,
+        checked_at: r.checkedAt,
+        job_id: r.jobId,
+      })),
+      next_cursor:
+        rows.length > limit && last
+          ? encodeCursor({ s: "-checked_at", k: [last.checkedAt, last.id] })
+          : null,
+    },
+    200,
+  );
+};
