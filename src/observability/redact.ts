@@ -1,6 +1,6 @@
 /**
- * Redaction for anything that reaches a log line. Keys that name secrets are
- * blanked whatever their value; string values are scrubbed of e-mail addresses,
+ * Redaction for anything that reaches a log line. String values under keys that
+ * name secrets are blanked; every other string are scrubbed of e-mail addresses,
  * JWTs, API keys and bearer credentials wherever they appear.
  */
 const SECRET_KEY =
@@ -30,7 +30,9 @@ export function redact(value: unknown, depth = 0): unknown {
     if (value instanceof Error) return { name: value.name, message: redactString(value.message) };
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = SECRET_KEY.test(key) && v != null && v !== "" ? REDACTED : redact(v, depth + 1);
+      // Secret-named strings are blanked; numbers and booleans (counts, flags) are not secrets.
+      out[key] =
+        SECRET_KEY.test(key) && typeof v === "string" && v !== "" ? REDACTED : redact(v, depth + 1);
     }
     return out;
   }

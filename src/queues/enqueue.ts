@@ -20,8 +20,8 @@ export interface JobMessage {
   enqueued_at: string;
 }
 
-/** Rows per INSERT (D1 binds ≤ 100 parameters; a job row binds 7) and messages per sendBatch (Queues' max). */
-const ROWS_PER_INSERT = 14;
+/** Rows per INSERT (D1 binds ≤ 100 parameters; a job row binds 8) and messages per sendBatch (Queues' max). */
+const ROWS_PER_INSERT = 12;
 const MESSAGES_PER_SEND = 100;
 
 /**
