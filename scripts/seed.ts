@@ -53,8 +53,14 @@ function serverRows(now: string): string[] {
       const env = ENVIRONMENTS[i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : 0]!;
       const tags = JSON.stringify([region, role, ...(i % 4 === 0 ? ["critical"] : [])]);
       const port = role === "db" ? 5432 : role === "cache" ? 6379 : 443;
+      // Web servers point at this dev server's own liveness route, so local probes come back
+      // "up"; api servers at a name that never resolves, so they show "down".
       const health =
-        role === "web" || role === "api" ? `https://${name}.demo.invalid/healthz` : null;
+        role === "web"
+          ? "http://127.0.0.1:8787/health/live"
+          : role === "api"
+            ? `https://${name}.demo.invalid/healthz`
+            : null;
       lines.push(
         `INSERT OR IGNORE INTO servers (id, owner_id, name, host, port, environment, tags, status, health_check_url, version, created_at, updated_at) SELECT ${q(uuidv7())}, id, ${q(name)}, ${q(`${name}.demo.invalid`)}, ${port}, ${q(env)}, ${q(tags)}, ${q(STATUSES[i % STATUSES.length]!)}, ${q(health)}, 1, ${q(now)}, ${q(now)} FROM users WHERE email = ${q(owner)};`,
       );

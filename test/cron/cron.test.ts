@@ -12,9 +12,6 @@ beforeAll(async () => {
   op = await userWithRole("operator");
 });
 
-const ctx = () =>
-  ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
-
 /** The real queue, observed: every send goes through to env.JOBS unchanged. */
 function countingQueue() {
   const calls: number[] = [];
@@ -49,7 +46,6 @@ describe("*/5 * * * * health probes", () => {
     await worker.scheduled(
       createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
       { ...env, JOBS: queue } as Bindings,
-      ctx(),
     );
     const expected = 200; // 250 servers, every fifth without a URL
     const jobs = await env.DB.prepare(
@@ -60,11 +56,7 @@ describe("*/5 * * * * health probes", () => {
   });
 
   it("an unknown cron expression does nothing", async () => {
-    await worker.scheduled(
-      createScheduledController({ cron: "1 1 1 1 1" }),
-      env as Bindings,
-      ctx(),
-    );
+    await worker.scheduled(createScheduledController({ cron: "1 1 1 1 1" }), env as Bindings);
   });
 });
 
@@ -137,11 +129,7 @@ describe("0 4 * * * maintenance", () => {
         t(-day),
       ),
     ]);
-    await worker.scheduled(
-      createScheduledController({ cron: "0 4 * * *" }),
-      env as Bindings,
-      ctx(),
-    );
+    await worker.scheduled(createScheduledController({ cron: "0 4 * * *" }), env as Bindings);
     const ids = async (table: string, col = "id") =>
       (await env.DB.prepare(`select ${col} as id from ${table}`).all<{ id: string }>()).results.map(
         (r) => r.id,
