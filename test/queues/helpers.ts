@@ -57,7 +57,9 @@ export async function deliver(
     };
   }
   const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, { ...env, ...overrides } as Bindings, ctx);
+  // The full ExportedHandler signature, as the runtime calls it (our handler ignores ctx).
+  const queue = worker.queue as ExportedHandlerQueueHandler<Bindings, unknown>;
+  await queue(batch as MessageBatch<unknown>, { ...env, ...overrides } as Bindings, ctx);
   return { batch, result: await getQueueResult(batch, ctx), retryOptions };
 }
 
