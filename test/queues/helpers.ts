@@ -58,8 +58,8 @@ export async function deliver(
   }
   const ctx = createExecutionContext();
   // The full ExportedHandler signature, as the runtime calls it (our handler ignores ctx).
-  const queue = worker.queue as ExportedHandlerQueueHandler<Bindings, unknown>;
-  await queue(batch as MessageBatch<unknown>, { ...env, ...overrides } as Bindings, ctx);
+  const handler = worker.queue as ExportedHandlerQueueHandler<Bindings, unknown>;
+  await handler(batch as MessageBatch<unknown>, { ...env, ...overrides } as Bindings, ctx);
   return { batch, result: await getQueueResult(batch, ctx), retryOptions };
 }
 
