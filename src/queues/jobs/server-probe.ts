@@ -1,8 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { invalidate } from "../../cache/http.ts";
 import { serverChecks, servers } from "../../db/schema.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { CircuitOpenError, resilientFetch } from "../../outbound/fetch.ts";
+import { serverTags } from "../../services/servers/servers.ts";
 import { defineJob } from "../define.ts";
 
 /** A probe slower than this is `degraded`, not `up`. */
@@ -53,7 +55,7 @@ async function probe(url: string, traceparent: string | undefined): Promise<Outc
 export const serverProbeJob = defineJob({
   type: "server.probe",
   payload: z.object({ server_id: z.string() }),
-  async handle({ jobId, payload, db, traceparent, enqueue }) {
+  async handle({ jobId, payload, db, env, traceparent, enqueue }) {
     const existing = await db
       .select()
       .from(serverChecks)
@@ -83,6 +85,7 @@ export const serverProbeJob = defineJob({
         updatedAt: now,
       })
       .where(eq(servers.id, server.id));
+    await invalidate(env.CACHE, serverTags(server.ownerId, server.id));
     if (previous !== outcome.status) {
       await enqueue([
         {

@@ -1,9 +1,12 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { cachedJson } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
-import { notModified, resourceEtag } from "../../lib/etag.ts";
+import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
-import { loadServer } from "./access.ts";
+import { getServer } from "../../services/servers/servers.ts";
+import { scopeOf } from "./access.ts";
 import { ServerIdParam, ServerSchema, toServerDto } from "./schemas.ts";
 
 export const getServerRoute = createRoute({
@@ -19,16 +22,27 @@ export const getServerRoute = createRoute({
     200: jsonContent(ServerSchema, "The server (ETag; If-None-Match → 304)"),
     304: { description: "Not modified" },
     404: errorResponse("not_found"),
+    503: errorResponse("service_unavailable"),
     ...authErrors,
     ...commonErrors,
   },
 });
 
 export const getServerHandler: RouteHandler<typeof getServerRoute, AppEnv> = async (c) => {
-  const row = await loadServer(c, c.req.valid("param").id);
-  const etag = resourceEtag(row.id, row.version);
-  c.header("ETag", etag);
-  c.header("Cache-Control", "private, no-cache");
-  if (notModified(c, etag)) return c.body(null, 304);
-  return c.json(toServerDto(row), 200);
+  const { id } = c.req.valid("param");
+  const scope = scopeOf(c);
+  return cachedJson(
+    c,
+    {
+      name: "servers:get",
+      key: `${scope.ownerId ?? "all"}:${id}`,
+      tags: [`server:${id}`],
+      ttlMs: 30_000,
+    },
+    async () => {
+      const row = await getServer(c.var.db, id, scope);
+      if (!row) throw new ApiError("not_found", { detail: "No server with that id" });
+      return [200, toServerDto(row), resourceEtag(row.id, row.version)];
+    },
+  ) as never;
 };

@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { cachedJson } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { bodyEtag, notModified } from "../../lib/etag.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
-import { listServers, sortKey } from "../../services/servers/servers.ts";
+import { listServers, listTag, sortKey } from "../../services/servers/servers.ts";
 import { scopeOf } from "./access.ts";
 import { ListServersQuery, ServerListSchema, toServerDto } from "./schemas.ts";
 
@@ -19,8 +19,12 @@ export const listServersRoute = createRoute({
   middleware: [requireScope("servers:read")] as const,
   request: { query: ListServersQuery },
   responses: {
-    200: jsonContent(ServerListSchema, "A page of servers (ETag; If-None-Match → 304)"),
+    200: jsonContent(
+      ServerListSchema,
+      "A page of servers (ETag; If-None-Match → 304; X-Cache/Cache-Status)",
+    ),
     304: { description: "Not modified" },
+    503: errorResponse("service_unavailable"),
     ...authErrors,
     ...commonErrors,
   },
@@ -28,21 +32,18 @@ export const listServersRoute = createRoute({
 
 export const listServersHandler: RouteHandler<typeof listServersRoute, AppEnv> = async (c) => {
   const { limit, cursor, sort, environment, status, tag, q } = c.req.valid("query");
+  // Validate the cursor before the cache: a bad one is the client's error, not a miss.
   const after = cursor ? (decodeCursor(cursor, sort, 2).k as [string, string]) : undefined;
-  const page = await listServers(c.var.db, scopeOf(c), {
-    filters: { environment, status, tag, q },
-    sort,
-    limit,
-    after,
-  });
-  const last = page.rows.at(-1);
-  const body = {
-    data: page.rows.map(toServerDto),
-    next_cursor: page.hasMore && last ? encodeCursor({ s: sort, k: sortKey(last, sort) }) : null,
-  };
-  const etag = await bodyEtag(JSON.stringify(body));
-  c.header("ETag", etag);
-  c.header("Cache-Control", "private, no-cache");
-  if (notModified(c, etag)) return c.body(null, 304);
-  return c.json(body, 200);
+  const scope = scopeOf(c);
+  // Never shared across callers: the key starts with the scope (owner id, or "all" for admins).
+  const query = [limit, cursor ?? "", sort, environment ?? "", status ?? "", tag ?? "", q ?? ""];
+  const key = `${scope.ownerId ?? "all"}:${JSON.stringify(query)}`;
+  const route = { name: "servers:list", key, tags: [listTag(scope)], ttlMs: 30_000 };
+  return cachedJson(c, route, async () => {
+    const filters = { environment, status, tag, q };
+    const page = await listServers(c.var.db, scope, { filters, sort, limit, after });
+    const last = page.rows.at(-1);
+    const next = page.hasMore && last ? encodeCursor({ s: sort, k: sortKey(last, sort) }) : null;
+    return [200, { data: page.rows.map(toServerDto), next_cursor: next }];
+  }) as never;
 };

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { invalidate } from "../../cache/http.ts";
 import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
@@ -14,6 +15,7 @@ import {
   createServer,
   deleteServer,
   listServersByPage,
+  serverTags,
   updateServer,
 } from "../../services/servers/servers.ts";
 import { loadServer, scopeOf } from "../servers/access.ts";
@@ -202,6 +204,7 @@ export const v1Router = router
     const b = fromV1(c.req.valid("json"));
     const created = await createServer(c.var.db, await keyringFor(c.var.config), p.userId, b);
     if (!created.ok) throw nameTaken();
+    await invalidate(c.env.CACHE, serverTags(created.value.ownerId, created.value.id));
     await audit(c, {
       action: "server.created",
       resourceType: "server",
@@ -228,6 +231,7 @@ export const v1Router = router
       versionFromIfMatch(c, current.id, current.version),
     );
     if (!result.ok) throw result.error === "name_taken" ? nameTaken() : staleWrite();
+    await invalidate(c.env.CACHE, serverTags(current.ownerId, current.id));
     await audit(c, {
       action: "server.updated",
       resourceType: "server",
@@ -245,6 +249,7 @@ export const v1Router = router
       versionFromIfMatch(c, current.id, current.version),
     );
     if (!result.ok) throw staleWrite();
+    await invalidate(c.env.CACHE, serverTags(current.ownerId, current.id));
     await audit(c, {
       action: "server.deleted",
       resourceType: "server",

@@ -241,3 +241,13 @@ export const auditView = (s: ServerRow) => ({
   has_credentials: s.credentialsEnc !== null,
   version: s.version,
 });
+
+/** Data-cache tags a server's data lives under; every write to it bumps all three. */
+export const serverTags = (ownerId: string, id: string) => [
+  "servers:all",
+  `servers:owner:${ownerId}`,
+  `server:${id}`,
+];
+/** The tag of the lists a scope sees. */
+export const listTag = (scope: Scope) =>
+  scope.ownerId ? `servers:owner:${scope.ownerId}` : "servers:all";

@@ -1,0 +1,80 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { bodyEtag, notModified } from "../lib/etag.ts";
+import { ApiError } from "../lib/problem.ts";
+import { type CacheOptions, TieredCache } from "./tiered-cache.ts";
+
+/** What a cached JSON route stores: the serialised body and its ETag, ready to send. */
+export interface CachedBody {
+  body: string;
+  etag: string;
+  status: number;
+}
+
+export interface CachedRoute extends CacheOptions {
+  /** Cache name (metrics label and key namespace), e.g. "servers:list". */
+  name: string;
+  /** Everything the response depends on, including who is asking. */
+  key: string;
+  tags: string[];
+}
+
+const IDENTIFIER = "edgepanel";
+
+/**
+ * Declarative read-through caching for authenticated JSON GETs. The route gives a
+ * key that includes the caller's scope (never share one user's data with another),
+ * the tags the data depends on, and a loader returning `[status, body, etag?]`
+ * (a resource passes its version ETag so If-Match keeps working; lists get a body hash). Adds
+ * `X-Cache` and RFC 9211 `Cache-Status`, a strong ETag (304 on If-None-Match) and
+ * `Cache-Control: private, no-cache`. If the loader fails and a stale copy exists,
+ * it is served with `X-Cache: STALE` and `Warning: 111`; without one, 503.
+ */
+export async function cachedJson(
+  c: Context<AppEnv>,
+  route: CachedRoute,
+  loader: () => Promise<[status: number, body: unknown, etag?: string]>,
+): Promise<Response> {
+  const cache = new TieredCache(c.env.CACHE, route.name);
+  let result: Awaited<ReturnType<TieredCache["get"]>>;
+  try {
+    result = await cache.get<CachedBody>(
+      route.key,
+      route.tags,
+      async () => {
+        const [status, data, etag] = await loader();
+        const body = JSON.stringify(data);
+        return { body, etag: etag ?? (await bodyEtag(body)), status };
+      },
+      { ...route, fallbackOn: (error) => !(error instanceof ApiError) },
+      (p) => c.executionCtx.waitUntil(p),
+    );
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    c.var.logger.error("cache loader failed with no stale copy", {
+      cache: route.name,
+      error: String(error),
+    });
+    throw new ApiError("service_unavailable", {
+      detail: "The data store is unavailable and no cached copy exists; try again shortly",
+      headers: { "Retry-After": "5" },
+    });
+  }
+  const { body, etag, status } = result.value as CachedBody;
+  c.header("X-Cache", result.outcome);
+  c.header(
+    "Cache-Status",
+    result.outcome === "MISS"
+      ? `${IDENTIFIER}; fwd=miss; stored`
+      : `${IDENTIFIER}; hit; ttl=${result.ttlLeft}${result.degraded ? '; detail="origin-unavailable"' : ""}`,
+  );
+  if (result.degraded) c.header("Warning", '111 - "Revalidation Failed"');
+  c.header("ETag", etag);
+  c.header("Cache-Control", "private, no-cache");
+  if (status === 200 && notModified(c, etag)) return c.body(null, 304);
+  return c.body(body, status as 200, { "Content-Type": "application/json" });
+}
+
+/** Bumps data-cache tags (writes call this for what they touch). */
+export const invalidate = (kv: KVNamespace, tags: string[]) =>
+  new TieredCache(kv, "tags").bump(tags);
