@@ -24,6 +24,7 @@ import { mountDocs } from "./routes/docs/index.ts";
 import { healthRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
+import { statusRouter } from "./routes/status/index.ts";
 import { usersRouter } from "./routes/users/index.ts";
 import { v1Router } from "./routes/v1/servers.ts";
 
@@ -75,7 +76,11 @@ export function createApp(options: AppOptions = {}) {
     .route("/", adminRouter)
     .route("/", jobsRouter);
   // Chained so the route types flow into AppType for the typed client.
-  const routes = app.route("/", healthRouter).route("/api/v2", v2).route("/api/v1", v1Router);
+  const routes = app
+    .route("/", healthRouter)
+    .route("/", statusRouter)
+    .route("/api/v2", v2)
+    .route("/api/v1", v1Router);
   mountDocs(app);
 
   app.onError(onError);

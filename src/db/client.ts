@@ -39,3 +39,36 @@ export function getDatabase(env: DatabaseBindings): Database {
   cache.set(env, db);
   return db;
 }
+
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * A request-scoped database on the D1 Sessions API (read replicas). Reads may be
+ * served by a replica (`first-unconstrained`), writes go to the primary
+ * (`first-primary`); a client that sends back the `x-d1-bookmark` it received reads
+ * its own writes. Over libSQL the bookmark has no meaning and the shared client is
+ * used.
+ */
+export function sessionDatabase(
+  env: DatabaseBindings,
+  method: string,
+  bookmark: string | undefined,
+): { db: Database; bookmark: () => string | null } {
+  if (env.DATABASE_URL || typeof env.DB.withSession !== "function") {
+    return { db: getDatabase(env), bookmark: () => null };
+  }
+  const constraint =
+    bookmark ?? (READ_METHODS.has(method) ? "first-unconstrained" : "first-primary");
+  let session: D1DatabaseSession;
+  try {
+    session = env.DB.withSession(constraint);
+  } catch {
+    // A malformed bookmark: fall back to the primary rather than fail the request.
+    session = env.DB.withSession("first-primary");
+  }
+  // drizzle's D1 driver only needs prepare() and batch(), which a session has.
+  return {
+    db: drizzleD1(session as unknown as D1Database, { schema }),
+    bookmark: () => session.getBookmark(),
+  };
+}

@@ -22,6 +22,7 @@ export const PROBLEM_TYPES = {
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal server error" },
   misconfigured: { status: 500, title: "Server misconfigured" },
+  bad_gateway: { status: 502, title: "Upstream failed" },
   service_unavailable: { status: 503, title: "Service unavailable" },
   timeout: { status: 504, title: "Request timed out" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
@@ -106,6 +107,8 @@ export function problemForStatus(status: number): ProblemType {
       return "validation";
     case 429:
       return "rate_limited";
+    case 502:
+      return "bad_gateway";
     case 503:
       return "service_unavailable";
     case 504:

@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import { getDatabase } from "../db/client.ts";
+import { sessionDatabase } from "../db/client.ts";
 import { type AppEnv, ConfigError, loadConfig } from "../env.ts";
 import { ApiError } from "../lib/problem.ts";
 
 /**
- * Validates configuration (memoised per isolate) and exposes it and the database
- * on the context. A missing or malformed secret is a 500 problem that names the
+ * Validates configuration (memoised per isolate) and exposes it and a request-scoped
+ * database (D1 Sessions API: `x-d1-bookmark` in and out) on the context. A missing or malformed secret is a 500 problem that names the
  * variable, never a crash and never the value.
  */
 export const config = (): MiddlewareHandler<AppEnv> =>
@@ -19,6 +19,9 @@ export const config = (): MiddlewareHandler<AppEnv> =>
         errors: error.issues,
       });
     }
-    c.set("db", getDatabase(c.env));
+    const { db, bookmark } = sessionDatabase(c.env, c.req.method, c.req.header("x-d1-bookmark"));
+    c.set("db", db);
     await next();
+    const b = bookmark();
+    if (b) c.res.headers.set("x-d1-bookmark", b);
   };

@@ -15,7 +15,7 @@ export function throwingD1(
     batch: fail,
     exec: fail,
     dump: fail,
-    withSession: () => ({ prepare: () => stmt }),
+    withSession: () => ({ prepare: () => stmt, batch: fail, getBookmark: () => null }),
   } as unknown as D1Database;
 }
 

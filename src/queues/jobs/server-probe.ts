@@ -1,10 +1,9 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { invalidate } from "../../cache/http.ts";
 import { serverChecks, servers } from "../../db/schema.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { CircuitOpenError, resilientFetch } from "../../outbound/fetch.ts";
-import { serverTags } from "../../services/servers/servers.ts";
+import { invalidateServer } from "../../services/servers/invalidate.ts";
 import { defineJob } from "../define.ts";
 
 /** A probe slower than this is `degraded`, not `up`. */
@@ -85,7 +84,7 @@ export const serverProbeJob = defineJob({
         updatedAt: now,
       })
       .where(eq(servers.id, server.id));
-    await invalidate(env.CACHE, serverTags(server.ownerId, server.id));
+    await invalidateServer(env, server.ownerId, server.id);
     if (previous !== outcome.status) {
       await enqueue([
         {

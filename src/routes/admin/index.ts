@@ -1,4 +1,5 @@
 import { createRouter } from "../../lib/create-router.ts";
+import { purgeHandler, purgeRoute } from "./cache-purge.ts";
 import {
   getIpRulesHandler,
   getIpRulesRoute,
@@ -8,4 +9,5 @@ import {
 
 export const adminRouter = createRouter()
   .openapi(getIpRulesRoute, getIpRulesHandler)
-  .openapi(putIpRulesRoute, putIpRulesHandler);
+  .openapi(putIpRulesRoute, putIpRulesHandler)
+  .openapi(purgeRoute, purgeHandler);

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { getHtmlDocument } from "@scalar/core/libs/html-rendering";
+import { edgeCache } from "../../cache/edge.ts";
 import type { AppEnv } from "../../env.ts";
 import { htmlPage } from "../../lib/html.ts";
 
@@ -26,6 +27,10 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     name: "X-API-Key",
     description: "An API key: ep_live_ + 30 base62 characters + a 6-character checksum.",
   });
+
+  // The same document for everyone: cached at the edge under the `docs` tag.
+  app.use(OPENAPI_PATH, edgeCache({ tags: ["docs"], maxAge: 300 }));
+  app.use("/docs", edgeCache({ tags: ["docs"], maxAge: 300 }));
 
   app.doc31(OPENAPI_PATH, (c) => ({
     openapi: "3.1.0",

@@ -1,5 +1,4 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { invalidate } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
 import { keyringFor } from "../../lib/crypto.ts";
@@ -7,7 +6,8 @@ import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
-import { auditView, createServer, serverTags } from "../../services/servers/servers.ts";
+import { invalidateServer } from "../../services/servers/invalidate.ts";
+import { auditView, createServer } from "../../services/servers/servers.ts";
 import { nameTaken } from "./errors.ts";
 import { CreateServerBody, ServerSchema, toServerDto } from "./schemas.ts";
 
@@ -44,7 +44,7 @@ export const createServerHandler: RouteHandler<typeof createServerRoute, AppEnv>
   });
   if (!created.ok) throw nameTaken();
   const row = created.value;
-  await invalidate(c.env.CACHE, serverTags(row.ownerId, row.id));
+  await invalidateServer(c.env, row.ownerId, row.id);
   await audit(c, {
     action: "server.created",
     resourceType: "server",

@@ -1,11 +1,11 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { invalidate } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
 import { versionFromIfMatch } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
-import { auditView, deleteServer, serverTags } from "../../services/servers/servers.ts";
+import { invalidateServer } from "../../services/servers/invalidate.ts";
+import { auditView, deleteServer } from "../../services/servers/servers.ts";
 import { loadServer } from "./access.ts";
 import { staleWrite } from "./errors.ts";
 import { ServerIdParam } from "./schemas.ts";
@@ -36,7 +36,7 @@ export const deleteServerHandler: RouteHandler<typeof deleteServerRoute, AppEnv>
     versionFromIfMatch(c, current.id, current.version),
   );
   if (!result.ok) throw staleWrite();
-  await invalidate(c.env.CACHE, serverTags(current.ownerId, current.id));
+  await invalidateServer(c.env, current.ownerId, current.id);
   await audit(c, {
     action: "server.deleted",
     resourceType: "server",

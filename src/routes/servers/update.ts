@@ -1,12 +1,12 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { invalidate } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
-import { auditView, serverTags, updateServer } from "../../services/servers/servers.ts";
+import { invalidateServer } from "../../services/servers/invalidate.ts";
+import { auditView, updateServer } from "../../services/servers/servers.ts";
 import { loadServer } from "./access.ts";
 import { nameTaken, staleWrite } from "./errors.ts";
 import { fromBody, ServerIdParam, ServerSchema, toServerDto, UpdateServerBody } from "./schemas.ts";
@@ -45,7 +45,7 @@ export const updateServerHandler: RouteHandler<typeof updateServerRoute, AppEnv>
   );
   if (!result.ok) throw result.error === "name_taken" ? nameTaken() : staleWrite();
   const row = result.value;
-  await invalidate(c.env.CACHE, serverTags(row.ownerId, row.id));
+  await invalidateServer(c.env, row.ownerId, row.id);
   await audit(c, {
     action: "server.updated",
     resourceType: "server",

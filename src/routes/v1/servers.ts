@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { invalidate } from "../../cache/http.ts";
 import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { audit } from "../../lib/audit.ts";
@@ -10,12 +9,12 @@ import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
+import { invalidateServer } from "../../services/servers/invalidate.ts";
 import {
   auditView,
   createServer,
   deleteServer,
   listServersByPage,
-  serverTags,
   updateServer,
 } from "../../services/servers/servers.ts";
 import { loadServer, scopeOf } from "../servers/access.ts";
@@ -204,7 +203,7 @@ export const v1Router = router
     const b = fromV1(c.req.valid("json"));
     const created = await createServer(c.var.db, await keyringFor(c.var.config), p.userId, b);
     if (!created.ok) throw nameTaken();
-    await invalidate(c.env.CACHE, serverTags(created.value.ownerId, created.value.id));
+    await invalidateServer(c.env, created.value.ownerId, created.value.id);
     await audit(c, {
       action: "server.created",
       resourceType: "server",
@@ -231,7 +230,7 @@ export const v1Router = router
       versionFromIfMatch(c, current.id, current.version),
     );
     if (!result.ok) throw result.error === "name_taken" ? nameTaken() : staleWrite();
-    await invalidate(c.env.CACHE, serverTags(current.ownerId, current.id));
+    await invalidateServer(c.env, current.ownerId, current.id);
     await audit(c, {
       action: "server.updated",
       resourceType: "server",
@@ -249,7 +248,7 @@ export const v1Router = router
       versionFromIfMatch(c, current.id, current.version),
     );
     if (!result.ok) throw staleWrite();
-    await invalidate(c.env.CACHE, serverTags(current.ownerId, current.id));
+    await invalidateServer(c.env, current.ownerId, current.id);
     await audit(c, {
       action: "server.deleted",
       resourceType: "server",
