@@ -47,8 +47,13 @@ export const edgeCache = ({
     c.res.headers.set("Cache-Tag", tags.join(","));
     c.res.headers.set("X-Cache", "MISS");
     c.res.headers.set("Cache-Status", "edgepanel-edge; fwd=uri-miss; stored");
-    const stored = new Response(c.res.clone().body, c.res);
-    for (const h of PER_REQUEST) stored.headers.delete(h);
+    // Buffered, not a tee of the live body: these pages are small, and a stored copy
+    // must not depend on the client reading the original stream.
+    const headers = new Headers(c.res.headers);
+    for (const h of PER_REQUEST) headers.delete(h);
+    headers.delete("content-length");
+    const body = await c.res.clone().arrayBuffer();
+    const stored = new Response(body, { status: 200, headers });
     c.executionCtx.waitUntil(
       Promise.all([caches.default.put(key, stored), indexTags(c.env.CACHE, tags, c.req.url)]).catch(
         () => {},

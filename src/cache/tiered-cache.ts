@@ -108,7 +108,10 @@ export class TieredCache {
     let entry = l1.get(fullKey, now) as Entry<T> | undefined;
     if (!entry) {
       entry = (await this.#kv.get<Entry<T>>(fullKey, "json").catch(() => null)) ?? undefined;
-      if (entry) l1.set(fullKey, entry, l1Ttl, now);
+      // A slow KV read must not overwrite a newer copy a refresh put in L1 meanwhile.
+      const newer = l1.get(fullKey) as Entry<T> | undefined;
+      if (newer && (!entry || newer.at >= entry.at)) entry = newer;
+      else if (entry) l1.set(fullKey, entry, l1Ttl, now);
     }
     const ttlLeft = (e: Entry<T>) => Math.round((e.at + e.ttl - now) / 1000);
 
