@@ -46,7 +46,12 @@ export async function cachedJson(
         const body = JSON.stringify(data);
         return { body, etag: etag ?? (await bodyEtag(body)), status };
       },
-      { ...route, fallbackOn: (error) => !(error instanceof ApiError) },
+      {
+        ...route,
+        fallbackOn: (error) => !(error instanceof ApiError),
+        // A client may insist on fresh data (RFC 9111 §5.2.1.4); it still refreshes the cache.
+        revalidate: /\bno-cache\b/i.test(c.req.header("cache-control") ?? ""),
+      },
       (p) => c.executionCtx.waitUntil(p),
     );
   } catch (error) {

@@ -46,6 +46,8 @@ export interface CacheOptions {
   /** Which loader errors may be answered with a stale copy (default: all). Expected
    * failures such as "not found" must not be. */
   fallbackOn?: (error: unknown) => boolean;
+  /** Skip the read and load afresh (the client sent `Cache-Control: no-cache`); the result is stored. */
+  revalidate?: boolean;
 }
 
 const TAG_TTL_MS = 1_000;
@@ -105,8 +107,8 @@ export class TieredCache {
     const fullKey = `c:${baseKey}:${versions.join(".")}`;
     const l1Ttl = Math.min(options.l1TtlMs ?? 5_000, options.ttlMs);
 
-    let entry = l1.get(fullKey, now) as Entry<T> | undefined;
-    if (!entry) {
+    let entry = options.revalidate ? undefined : (l1.get(fullKey, now) as Entry<T> | undefined);
+    if (!entry && !options.revalidate) {
       entry = (await this.#kv.get<Entry<T>>(fullKey, "json").catch(() => null)) ?? undefined;
       // A slow KV read must not overwrite a newer copy a refresh put in L1 meanwhile.
       const newer = l1.get(fullKey) as Entry<T> | undefined;

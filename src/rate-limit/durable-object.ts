@@ -41,6 +41,19 @@ export class RateLimiter extends DurableObject<Bindings> {
     return decision;
   }
 
+  /** Grants up to `want` units at once for an isolate's local allowance (see allowance.ts). */
+  lease(
+    limit: number,
+    windowMs: number,
+    want: number,
+    min = 1,
+    now = Date.now(),
+  ): { granted: number; decision: Decision } {
+    const result = this.#log.take(limit, windowMs, want, min, now);
+    if (result.granted) this.#schedulePersist();
+    return result;
+  }
+
   #schedulePersist() {
     if (this.#persistTimer) return;
     this.#persistTimer = setTimeout(() => {

@@ -1,3 +1,4 @@
+import { leaseSize, spendLocal, storeLease, usesAllowance } from "./allowance.ts";
 import type { Policy } from "./policies.ts";
 import type { Decision } from "./sliding-log.ts";
 

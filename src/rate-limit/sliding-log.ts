@@ -69,6 +69,33 @@ export class SlidingLog {
     };
   }
 
+  /**
+   * Admits as many units as fit, up to `want` (at least `min`, else none): the
+   * grant for an isolate's local allowance. Recorded as one entry at `now`.
+   */
+  take(
+    limit: number,
+    windowMs: number,
+    want: number,
+    min: number,
+    now: number,
+  ): { granted: number; decision: Decision } {
+    this.#expire(now, windowMs);
+    const available = Math.max(0, limit - this.#used);
+    const granted = available >= min ? Math.min(want, available) : 0;
+    if (granted > 0) {
+      this.#times.push(now);
+      this.#costs.push(granted);
+      this.#used += granted;
+      const resetMs = this.#times.at(-1)! + windowMs - now;
+      return {
+        granted,
+        decision: { allowed: true, remaining: limit - this.#used, retryAfterMs: 0, resetMs },
+      };
+    }
+    return { granted: 0, decision: this.check(limit, windowMs, min, now) };
+  }
+
   /** State for persistence: [time, cost] pairs. */
   snapshot(): [number, number][] {
     return this.#times.map((t, i) => [t, this.#costs[i]!]);

@@ -280,3 +280,25 @@ describe("read replicas (D1 Sessions)", () => {
     );
   });
 });
+
+describe("client-forced revalidation", () => {
+  it("Cache-Control: no-cache skips the cached copy and refreshes it", async () => {
+    await api("/api/v2/servers?limit=9", { token: alice.access_token });
+    expect(
+      (await api("/api/v2/servers?limit=9", { token: alice.access_token })).headers.get("x-cache"),
+    ).toBe("HIT");
+    await env.DB.prepare("update servers set port = 4444 where owner_id = ?")
+      .bind(alice.user.id)
+      .run(); // behind the API's back
+    const forced = await api("/api/v2/servers?limit=9", {
+      token: alice.access_token,
+      headers: { "cache-control": "no-cache" },
+    });
+    expect(forced.headers.get("x-cache")).toBe("MISS");
+    const body = (await forced.json()) as { data: { port: number }[] };
+    expect(body.data.every((s) => s.port === 4444)).toBe(true);
+    const after = await api("/api/v2/servers?limit=9", { token: alice.access_token });
+    expect(after.headers.get("x-cache")).toBe("HIT");
+    expect(((await after.json()) as { data: { port: number }[] }).data[0]!.port).toBe(4444);
+  });
+});

@@ -77,3 +77,61 @@ describe("sliding-window log", () => {
     );
   });
 });
+
+describe("in-isolate allowance (leases)", () => {
+  it("seeded simulation: actual admissions per window never exceed N + L per isolate", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 500, max: 3000 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(
+          fc.record({
+            isolate: fc.integer({ min: 0, max: 3 }),
+            gap: fc.integer({ min: 0, max: 60 }),
+          }),
+          { minLength: 50, maxLength: 1500 },
+        ),
+        (limit, isolates, events) => {
+          const W = 60_000;
+          const LEASE_MS = 1_000;
+          const L = Math.max(5, Math.min(50, Math.floor(limit * 0.02)));
+          const log = new SlidingLog(); // the Durable Object
+          const leases = Array.from({ length: isolates }, () => ({ tokens: 0, expires: 0 }));
+          const admitted: number[] = [];
+          let now = 0;
+          for (const { isolate, gap } of events) {
+            now += gap;
+            const lease = leases[isolate % isolates]!;
+            if (lease.expires > now && lease.tokens >= 1) {
+              lease.tokens--;
+              admitted.push(now);
+              continue;
+            }
+            const { granted } = log.take(limit, W, L, 1, now);
+            if (granted >= 1) {
+              lease.tokens = granted - 1;
+              lease.expires = now + LEASE_MS;
+              admitted.push(now);
+            }
+          }
+          for (const end of admitted) {
+            const inWindow = admitted.filter((t) => t > end - W && t <= end).length;
+            expect(inWindow).toBeLessThanOrEqual(limit + L * isolates);
+          }
+        },
+      ),
+      { seed: 20261122, numRuns: 100 },
+    );
+  });
+
+  it("a lease grants what fits, never more than the limit in the object", () => {
+    const log = new SlidingLog();
+    expect(log.take(100, 1000, 40, 1, 0).granted).toBe(40);
+    expect(log.take(100, 1000, 40, 1, 1).granted).toBe(40);
+    expect(log.take(100, 1000, 40, 1, 2).granted).toBe(20);
+    const refused = log.take(100, 1000, 40, 1, 3);
+    expect(refused.granted).toBe(0);
+    expect(refused.decision.allowed).toBe(false);
+    expect(refused.decision.retryAfterMs).toBe(997);
+  });
+});
