@@ -25,7 +25,8 @@ const DURATION = Number(process.env.DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 
 const bundle = buildBundle();
-const app = await startApp(bundle);
+// BENCH_VARS='{"LOG_LEVEL":"warn"}' overrides Worker vars, to find where time goes.
+const app = await startApp(bundle, JSON.parse(process.env.BENCH_VARS ?? "{}"));
 const empty = await startEmpty();
 try {
   const post = async (path: string, body: unknown, headers: Record<string, string>) => {

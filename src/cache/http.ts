@@ -56,7 +56,7 @@ export async function cachedJson(
     );
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    c.var.logger.error("cache loader failed with no stale copy", {
+    c.get("logger").error("cache loader failed with no stale copy", {
       cache: route.name,
       error: String(error),
     });

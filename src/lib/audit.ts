@@ -12,8 +12,8 @@ type RouteAudit = Omit<AuditEntry, "actorType" | "ip" | "userAgent" | "requestId
  * Awaited (not waitUntil): a mutation without its audit row must not look successful.
  */
 export function audit(c: Context<AppEnv>, entry: RouteAudit) {
-  const p = c.var.principal;
-  return appendAudit(c.var.db, {
+  const p = c.get("principal");
+  return appendAudit(c.get("db"), {
     actorType: entry.actorType ?? (p ? (p.kind === "api_key" ? "api_key" : "user") : "anonymous"),
     actorId:
       entry.actorId !== undefined
@@ -29,6 +29,6 @@ export function audit(c: Context<AppEnv>, entry: RouteAudit) {
     summary: entry.summary ?? null,
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
   });
 }

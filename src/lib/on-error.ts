@@ -56,4 +56,4 @@ export const methodNotAllowedResponse = (c: Context<AppEnv>, methods: string[]) 
 };
 
 const logFor = (c: Context<AppEnv>) =>
-  c.var.logger ?? createLogger({ request_id: c.var.requestId, trace_id: c.var.trace?.traceId });
+  c.get("logger") ?? createLogger({ request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId });

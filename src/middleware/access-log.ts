@@ -12,7 +12,7 @@ export interface AccessLogOptions {
 
 /**
  * One structured JSON line per request (request id, trace id, route pattern,
- * status, duration, identity), and a request-scoped logger on `c.var.logger`.
+ * status, duration, identity), and a request-scoped logger on `c.get("logger")`.
  * Fields are redacted by the logger, so a route may log freely.
  */
 export const accessLog = ({
@@ -23,7 +23,7 @@ export const accessLog = ({
     const started = performance.now();
     const level = fixedLevel ?? (c.env?.LOG_LEVEL as LogLevel | undefined) ?? "info";
     const logger = createLogger(
-      { request_id: c.var.requestId, trace_id: c.var.trace?.traceId },
+      { request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId },
       ["debug", "info", "warn", "error"].includes(level) ? level : "info",
       sink,
     );
@@ -39,6 +39,6 @@ export const accessLog = ({
       // performance.now() only advances across I/O on Workers: this is wall time spent awaiting.
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       user_agent: c.req.header("user-agent"),
-      ...c.var.logFields,
+      ...c.get("logFields"),
     });
   };

@@ -52,9 +52,9 @@ export const authenticate = (): MiddlewareHandler<AppEnv> =>
     if (apiKey !== undefined) {
       c.set("principal", await authenticateKey(c, apiKey));
     } else if (jwt !== undefined) {
-      const claims = await verifyAccessToken(c.var.config.JWT_SECRET, jwt);
+      const claims = await verifyAccessToken(c.get("config").JWT_SECRET, jwt);
       if (!claims) throw unauthorized("The access token is invalid or expired");
-      const user = await lookupUser(c.var.db, claims.sub);
+      const user = await lookupUser(c.get("db"), claims.sub);
       if (!user || user.disabled)
         throw unauthorized("The access token's user no longer exists or is deactivated");
       c.set("principal", {
@@ -65,8 +65,8 @@ export const authenticate = (): MiddlewareHandler<AppEnv> =>
         tokenId: claims.jti,
       });
     }
-    const p = c.var.principal;
-    if (p) c.var.logFields.identity = p.kind === "api_key" ? `key:${p.keyId}` : `user:${p.userId}`;
+    const p = c.get("principal");
+    if (p) c.get("logFields").identity = p.kind === "api_key" ? `key:${p.keyId}` : `user:${p.userId}`;
     await next();
   };
 
@@ -77,7 +77,7 @@ async function authenticateKey(
   // Checksum first: typos and forged keys are refused without touching KV or D1.
   if (!isWellFormedApiKey(key)) throw unauthorized("The API key is malformed");
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  const record = await lookupKey(c.env, c.var.db, await sha256Hex(key), waitUntil);
+  const record = await lookupKey(c.env, c.get("db"), await sha256Hex(key), waitUntil);
   const now = new Date().toISOString();
   if (!record || record.revoked || record.ownerDisabled)
     throw unauthorized("The API key is invalid or revoked");
@@ -91,7 +91,7 @@ async function authenticateKey(
   if (record.requireSignature || signature !== undefined) {
     if (!record.signingSecretEnc)
       throw unauthorized("This API key has no signing secret", "invalid_request");
-    const ring = await keyringFor(c.var.config);
+    const ring = await keyringFor(c.get("config"));
     const secret = await decrypt(ring, record.signingSecretEnc, SIGNING_SECRET_CONTEXT);
     const url = new URL(c.req.url);
     const result = await checkSignature(
@@ -130,7 +130,7 @@ async function authenticateKey(
     }
     if (!fresh) throw unauthorized("The request signature was replayed", "invalid_signature");
   }
-  noteKeyUse(c.var.db, record, waitUntil);
+  noteKeyUse(c.get("db"), record, waitUntil);
   return {
     kind: "api_key",
     keyId: record.id,
@@ -144,8 +144,8 @@ async function authenticateKey(
 }
 
 /** The authenticated principal, or a 401 problem. */
-export function requirePrincipal(c: { var: { principal?: Principal } }): Principal {
-  const p = c.var.principal;
+export function requirePrincipal(c: { get(key: "principal"): Principal | undefined }): Principal {
+  const p = c.get("principal");
   if (!p) throw unauthorized("Authentication is required", "invalid_request");
   return p;
 }

@@ -17,7 +17,7 @@ export const compression = ({
 } = {}): MiddlewareHandler<AppEnv> => {
   const gzip = compress({ threshold });
   return async function compression(c, next) {
-    if (!c.var.config.COMPRESS_RESPONSES || !c.req.header("accept-encoding")) return next();
+    if (!c.get("config").COMPRESS_RESPONSES || !c.req.header("accept-encoding")) return next();
     return gzip(c, async () => {
       await next();
       const res = c.res;

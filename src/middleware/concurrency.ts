@@ -13,14 +13,14 @@ import { limiterStub, withBudget } from "../rate-limit/limiter.ts";
  */
 export const concurrencyLimit = (): MiddlewareHandler<AppEnv> =>
   async function concurrencyLimit(c, next) {
-    const p = c.var.principal;
-    if (p?.kind !== "api_key" || !p.maxConcurrency || c.var.config.RATE_LIMITING === "off")
+    const p = c.get("principal");
+    if (p?.kind !== "api_key" || !p.maxConcurrency || c.get("config").RATE_LIMITING === "off")
       return next();
     const stub = limiterStub(c.env, `sem:key:${p.keyId}`);
     let lease: { token: string | null; retryAfterMs: number };
     try {
       lease = await withBudget(
-        stub.acquire(p.maxConcurrency, c.var.config.REQUEST_TIMEOUT_MS + 5_000),
+        stub.acquire(p.maxConcurrency, c.get("config").REQUEST_TIMEOUT_MS + 5_000),
       );
     } catch {
       increment("ratelimit_fail_open_total", { policy: "concurrency" });

@@ -44,7 +44,7 @@ const EXPOSE_HEADERS = [
  */
 export const cors = (): MiddlewareHandler<AppEnv> =>
   honoCors({
-    origin: (origin, c) => (c.var.config.CORS_ORIGINS.includes(origin) ? origin : null),
+    origin: (origin, c) => (c.get("config").CORS_ORIGINS.includes(origin) ? origin : null),
     allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowHeaders: ALLOW_HEADERS,
     exposeHeaders: EXPOSE_HEADERS,

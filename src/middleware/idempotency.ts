@@ -28,7 +28,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
         errors: [{ path: "header.idempotency-key", message: "invalid" }],
       });
     }
-    const p = c.var.principal;
+    const p = c.get("principal");
     const who = p
       ? p.kind === "api_key"
         ? `key:${p.keyId}`
@@ -39,7 +39,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
       new Uint8Array([...utf8.encode(`${c.req.method} ${c.req.path}\n`), ...body]),
     );
     const scoped = `${who}:${c.req.method} ${c.req.path}:${key}`;
-    const db = c.var.db;
+    const db = c.get("db");
 
     const result = await claim(db, scoped, requestHash);
     if (!result.claimed) {

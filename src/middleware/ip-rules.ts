@@ -21,7 +21,7 @@ export const ipRules = (): MiddlewareHandler<AppEnv> =>
     if (parsed && deny.some((cidr) => cidrContains(cidr, parsed))) {
       throw new ApiError("forbidden", { detail: "Requests from your IP address are blocked" });
     }
-    const allow = c.var.config.ADMIN_IP_ALLOWLIST;
+    const allow = c.get("config").ADMIN_IP_ALLOWLIST;
     if (allow.length && ADMIN_AREA.test(c.req.path) && !ipInAny(ip, allow)) {
       throw new ApiError("forbidden", {
         detail: "The admin area is not reachable from your IP address",

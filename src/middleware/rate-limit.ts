@@ -20,7 +20,7 @@ export interface RateLimitOptions {
 
 /** The policy and identity for "auto": API key > user > IP (`CF-Connecting-IP`). */
 function resolveAuto(c: Context<AppEnv>): { policy: Policy; identity: string } {
-  const p = c.var.principal;
+  const p = c.get("principal");
   if (p?.kind === "api_key") {
     const limit = p.rateLimitPerMinute ?? POLICIES.api_key.limit;
     return { policy: { ...POLICIES.api_key, limit }, identity: `key:${p.keyId}` };
@@ -42,7 +42,7 @@ export const rateLimit = ({
   identity,
 }: RateLimitOptions = {}): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
-    if (c.var.config.RATE_LIMITING === "off") return next();
+    if (c.get("config").RATE_LIMITING === "off") return next();
     let resolved: { policy: Policy; identity: string };
     if (policy === "auto") resolved = resolveAuto(c);
     else {
@@ -59,7 +59,7 @@ export const rateLimit = ({
       endTime(c, "limiter");
       if (failClosed) {
         increment("ratelimit_fail_closed_total", { policy: p.name });
-        c.var.logger.error("ratelimit_fail_closed", {
+        c.get("logger").error("ratelimit_fail_closed", {
           policy: p.name,
           error: String((error as Error).cause ?? error),
         });
@@ -69,7 +69,7 @@ export const rateLimit = ({
         });
       }
       increment("ratelimit_fail_open_total", { policy: p.name });
-      c.var.logger.warn("ratelimit_fail_open", {
+      c.get("logger").warn("ratelimit_fail_open", {
         policy: p.name,
         error: String((error as Error).cause ?? error),
       });

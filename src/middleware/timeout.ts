@@ -13,7 +13,7 @@ const timeoutError = () =>
 export const requestTimeout = (): MiddlewareHandler<AppEnv> => {
   const byDuration = new Map<number, MiddlewareHandler>();
   return async function requestTimeout(c, next) {
-    const ms = c.var.config.REQUEST_TIMEOUT_MS;
+    const ms = c.get("config").REQUEST_TIMEOUT_MS;
     let mw = byDuration.get(ms);
     if (!mw) {
       mw = honoTimeout(ms, timeoutError);

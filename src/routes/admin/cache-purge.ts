@@ -60,7 +60,7 @@ export const purgeRoute = createRoute({
 
 export const purgeHandler: RouteHandler<typeof purgeRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const result = await purge(c.env, c.var.config, body, c.var.trace.traceparent);
+  const result = await purge(c.env, c.get("config"), body, c.get("trace").traceparent);
   await audit(c, {
     action: "cache.purged",
     resourceType: "cache",

@@ -36,7 +36,7 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
       detail: `You cannot grant scopes you do not hold: ${excess.join(", ")}`,
     });
   }
-  const created = await createApiKey(c.var.db, await keyringFor(c.var.config), {
+  const created = await createApiKey(c.get("db"), await keyringFor(c.get("config")), {
     ownerId: p.userId,
     name: body.name,
     scopes: body.scopes,

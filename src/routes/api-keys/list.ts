@@ -27,7 +27,7 @@ export const listApiKeysHandler: RouteHandler<typeof listApiKeysRoute, AppEnv> =
   const p = requirePrincipal(c);
   const { limit, cursor } = c.req.valid("query");
   const afterId = cursor ? (decodeCursor(cursor, "id", 1).k[0] as string) : undefined;
-  const page = await listApiKeys(c.var.db, p.userId, { limit, afterId });
+  const page = await listApiKeys(c.get("db"), p.userId, { limit, afterId });
   const last = page.rows.at(-1);
   c.header("Cache-Control", "private, no-store");
   return c.json(

@@ -29,9 +29,9 @@ export const revokeApiKeyHandler: RouteHandler<typeof revokeApiKeyRoute, AppEnv>
   const p = requirePrincipal(c);
   const { id } = c.req.valid("param");
   // Someone else's key is 404, not 403: its existence is not ours to reveal. Admins see all.
-  const key = await findApiKey(c.var.db, id, p.role === "admin" ? null : p.userId);
+  const key = await findApiKey(c.get("db"), id, p.role === "admin" ? null : p.userId);
   if (!key) throw new ApiError("not_found", { detail: "No API key with that id" });
-  const revoked = await revokeApiKey(c.var.db, id);
+  const revoked = await revokeApiKey(c.get("db"), id);
   await invalidateKey(c.env, key.keyHash);
   if (revoked) {
     await audit(c, {

@@ -39,9 +39,9 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
   const p = requirePrincipal(c);
   const { id } = c.req.valid("param");
   const grace = RotateApiKeyBody.parse(c.req.valid("json") ?? {}).grace_period_seconds;
-  const old = await findApiKey(c.var.db, id, p.role === "admin" ? null : p.userId);
+  const old = await findApiKey(c.get("db"), id, p.role === "admin" ? null : p.userId);
   if (!old) throw new ApiError("not_found", { detail: "No API key with that id" });
-  const rotated = await rotateApiKey(c.var.db, await keyringFor(c.var.config), old, grace);
+  const rotated = await rotateApiKey(c.get("db"), await keyringFor(c.get("config")), old, grace);
   if (!rotated.ok)
     throw new ApiError("conflict", {
       detail: "Only an active key that was not already rotated can be rotated",

@@ -45,7 +45,7 @@ export const listAuditHandler: RouteHandler<typeof listAuditRoute, AppEnv> = asy
   const q = c.req.valid("query");
   const [resourceType, resourceId] = q.resource ? q.resource.split(":") : [];
   const beforeSeq = q.cursor ? Number(decodeCursor(q.cursor, "-seq", 1).k[0]) : undefined;
-  const page = await listAudit(c.var.db, {
+  const page = await listAudit(c.get("db"), {
     limit: q.limit,
     actorId: q.actor,
     action: q.action,

@@ -22,5 +22,5 @@ export const verifyAuditRoute = createRoute({
 
 export const verifyAuditHandler: RouteHandler<typeof verifyAuditRoute, AppEnv> = async (c) => {
   c.header("Cache-Control", "private, no-store");
-  return c.json(await verifyAudit(c.var.db), 200);
+  return c.json(await verifyAudit(c.get("db")), 200);
 };

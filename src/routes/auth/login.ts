@@ -73,7 +73,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
       headers: { "Retry-After": String(Math.ceil(locked / 1000)) },
     });
   }
-  const user = await findUserByEmail(c.var.db, email);
+  const user = await findUserByEmail(c.get("db"), email);
   // Always run one PBKDF2: the response time must not reveal whether the account exists.
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user?.passwordHash || !valid || user.disabledAt) {
@@ -108,7 +108,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
   if (needsRehash(user.passwordHash)) {
     c.executionCtx.waitUntil(
       hashPassword(password).then((passwordHash) =>
-        updateUser(c.var.db, user.id, { passwordHash }),
+        updateUser(c.get("db"), user.id, { passwordHash }),
       ),
     );
   }

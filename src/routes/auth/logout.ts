@@ -19,7 +19,7 @@ export const logoutRoute = createRoute({
 });
 
 export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c) => {
-  const revoked = await revokeRefreshToken(c.var.db, c.req.valid("json").refresh_token);
+  const revoked = await revokeRefreshToken(c.get("db"), c.req.valid("json").refresh_token);
   if (revoked) {
     await audit(c, {
       actorType: "user",

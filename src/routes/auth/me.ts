@@ -31,7 +31,7 @@ export const meRoute = createRoute({
 
 export const meHandler: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
-  const user = await findUserById(c.var.db, p.userId);
+  const user = await findUserById(c.get("db"), p.userId);
   if (!user) throw new ApiError("unauthorized", { detail: "The account no longer exists" });
   c.header("Cache-Control", "private, no-store");
   return c.json(

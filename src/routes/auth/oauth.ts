@@ -74,7 +74,7 @@ async function githubEmailVerified(token: string, email: string): Promise<boolea
 export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) => {
   const { provider } = c.req.valid("param");
   const query = c.req.valid("query");
-  const cfg = c.var.config;
+  const cfg = c.get("config");
   const creds =
     provider === "google"
       ? { id: cfg.GOOGLE_CLIENT_ID, secret: cfg.GOOGLE_CLIENT_SECRET }
@@ -144,7 +144,7 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
   }
 
   const ring = await keyringFor(cfg);
-  const result = await signInWithProvider(c.var.db, ring, profile);
+  const result = await signInWithProvider(c.get("db"), ring, profile);
   if (!result.ok) {
     throw new ApiError("forbidden", {
       detail:

@@ -30,7 +30,7 @@ const invalid = () =>
 
 export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (c) => {
   const { refresh_token } = c.req.valid("json");
-  const rotated = await rotateRefreshToken(c.var.db, refresh_token);
+  const rotated = await rotateRefreshToken(c.get("db"), refresh_token);
   if (!rotated.ok) {
     if (rotated.error === "reused") {
       await audit(c, {
@@ -44,12 +44,12 @@ export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (
     }
     throw invalid();
   }
-  const user = await findUserById(c.var.db, rotated.value.userId);
+  const user = await findUserById(c.get("db"), rotated.value.userId);
   if (!user || user.disabledAt) {
-    await revokeFamily(c.var.db, rotated.value.familyId);
+    await revokeFamily(c.get("db"), rotated.value.familyId);
     throw invalid();
   }
-  const { token } = await issueAccessToken(c.var.config.JWT_SECRET, user);
+  const { token } = await issueAccessToken(c.get("config").JWT_SECRET, user);
   c.header("Cache-Control", "no-store");
   return c.json(
     {

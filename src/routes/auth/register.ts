@@ -27,7 +27,7 @@ export const registerRoute = createRoute({
 
 export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const created = await createUser(c.var.db, {
+  const created = await createUser(c.get("db"), {
     email: body.email,
     name: body.name,
     passwordHash: await hashPassword(body.password),

@@ -23,7 +23,7 @@ export const auditSelf = (
 
 /** Starts a session for `user` and renders the SPEC §9 token body (login, OAuth, register). */
 export async function sessionBody(c: Context<AppEnv>, user: UserRow) {
-  const session = await startSession(c.var.db, c.var.config.JWT_SECRET, user);
+  const session = await startSession(c.get("db"), c.get("config").JWT_SECRET, user);
   c.header("Cache-Control", "no-store");
   return { user: toUserDto(user), ...session };
 }

@@ -67,7 +67,7 @@ const elapsed = (started: number) => Math.round((performance.now() - started) * 
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
   const [d1, kv] = await Promise.all([
-    probe(() => c.var.db.run(sql`select 1`)),
+    probe(() => c.get("db").run(sql`select 1`)),
     probe(() => c.env.CACHE.get("health:probe")),
   ]);
   const checks = { d1, kv };
@@ -75,7 +75,7 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
   const failed = Object.entries(checks).filter(([, check]) => check.status !== "ok");
   if (failed.length) {
     for (const [name, check] of failed)
-      c.var.logger.error("readiness check failed", { check: name, ...check });
+      c.get("logger").error("readiness check failed", { check: name, ...check });
     throw new ApiError("service_unavailable", {
       detail: `Not ready: ${failed.map(([name]) => name).join(", ")} failed`,
       extensions: { checks },

@@ -12,7 +12,7 @@ export function scopeOf(c: Context<AppEnv>): Scope {
 
 /** Loads a server the caller may see; someone else's is a 404, never a 403. */
 export async function loadServer(c: Context<AppEnv>, id: string) {
-  const row = await getServer(c.var.db, id, scopeOf(c));
+  const row = await getServer(c.get("db"), id, scopeOf(c));
   if (!row) throw new ApiError("not_found", { detail: "No server with that id" });
   return row;
 }

@@ -49,10 +49,10 @@ export const probeServerHandler: RouteHandler<typeof probeServerRoute, AppEnv> =
   if (!server.healthCheckUrl)
     throw new ApiError("conflict", { detail: "This server has no health_check_url to probe" });
   const [jobId] = await enqueueJobs(
-    c.var.db,
+    c.get("db"),
     c.env.JOBS,
     [{ type: "server.probe", ownerId: p.userId, payload: { server_id: server.id } }],
-    c.var.trace.traceparent,
+    c.get("trace").traceparent,
   );
   await audit(c, {
     action: "server.probe_requested",
@@ -85,7 +85,7 @@ export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = a
   const server = await loadServer(c, c.req.valid("param").id);
   const { limit, cursor } = c.req.valid("query");
   const after = cursor ? (decodeCursor(cursor, "-checked_at", 2).k as [string, string]) : undefined;
-  const rows = await c.var.db
+  const rows = await c.get("db")
     .select()
     .from(serverChecks)
     .where(

@@ -33,7 +33,7 @@ export const createServerRoute = createRoute({
 export const createServerHandler: RouteHandler<typeof createServerRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
   const b = c.req.valid("json");
-  const created = await createServer(c.var.db, await keyringFor(c.var.config), p.userId, {
+  const created = await createServer(c.get("db"), await keyringFor(c.get("config")), p.userId, {
     name: b.name,
     host: b.host,
     port: b.port,

@@ -31,7 +31,7 @@ export const deleteServerRoute = createRoute({
 export const deleteServerHandler: RouteHandler<typeof deleteServerRoute, AppEnv> = async (c) => {
   const current = await loadServer(c, c.req.valid("param").id);
   const result = await deleteServer(
-    c.var.db,
+    c.get("db"),
     current,
     versionFromIfMatch(c, current.id, current.version),
   );

@@ -40,7 +40,7 @@ export const getServerHandler: RouteHandler<typeof getServerRoute, AppEnv> = asy
       ttlMs: 30_000,
     },
     async () => {
-      const row = await getServer(c.var.db, id, scope);
+      const row = await getServer(c.get("db"), id, scope);
       if (!row) throw new ApiError("not_found", { detail: "No server with that id" });
       return [200, toServerDto(row), resourceEtag(row.id, row.version)];
     },

@@ -41,7 +41,7 @@ export const listServersHandler: RouteHandler<typeof listServersRoute, AppEnv> =
   const route = { name: "servers:list", key, tags: [listTag(scope)], ttlMs: 30_000 };
   return cachedJson(c, route, async () => {
     const filters = { environment, status, tag, q };
-    const page = await listServers(c.var.db, scope, { filters, sort, limit, after });
+    const page = await listServers(c.get("db"), scope, { filters, sort, limit, after });
     const last = page.rows.at(-1);
     const next = page.hasMore && last ? encodeCursor({ s: sort, k: sortKey(last, sort) }) : null;
     return [200, { data: page.rows.map(toServerDto), next_cursor: next }];

@@ -37,8 +37,8 @@ export const updateServerHandler: RouteHandler<typeof updateServerRoute, AppEnv>
   const current = await loadServer(c, c.req.valid("param").id);
   const expected = versionFromIfMatch(c, current.id, current.version);
   const result = await updateServer(
-    c.var.db,
-    await keyringFor(c.var.config),
+    c.get("db"),
+    await keyringFor(c.get("config")),
     current,
     fromBody(c.req.valid("json")),
     expected,

@@ -29,14 +29,14 @@ export const deleteUserRoute = createRoute({
 
 export const deleteUserHandler: RouteHandler<typeof deleteUserRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
-  const user = await findUserById(c.var.db, id);
+  const user = await findUserById(c.get("db"), id);
   if (!user) throw new ApiError("not_found", { detail: "No user with that id" });
-  if (user.role === "admin" && !(await anotherActiveAdminExists(c.var.db, id))) {
+  if (user.role === "admin" && !(await anotherActiveAdminExists(c.get("db"), id))) {
     throw new ApiError("conflict", { detail: "The last active admin cannot be deleted" });
   }
   // Invalidate before deleting: the key hashes are looked up by owner.
-  await invalidateUser(c.env, c.var.db, id);
-  await deleteUser(c.var.db, id);
+  await invalidateUser(c.env, c.get("db"), id);
+  await deleteUser(c.get("db"), id);
   await audit(c, {
     action: "user.deleted",
     resourceType: "user",

@@ -25,7 +25,7 @@ export const getUserRoute = createRoute({
 });
 
 export const getUserHandler: RouteHandler<typeof getUserRoute, AppEnv> = async (c) => {
-  const user = await findUserById(c.var.db, c.req.valid("param").id);
+  const user = await findUserById(c.get("db"), c.req.valid("param").id);
   if (!user) throw new ApiError("not_found", { detail: "No user with that id" });
   c.header("Cache-Control", "private, no-store");
   return c.json(toUserDto(user), 200);

@@ -28,7 +28,7 @@ export const listUsersRoute = createRoute({
 export const listUsersHandler: RouteHandler<typeof listUsersRoute, AppEnv> = async (c) => {
   const { limit, cursor, role } = c.req.valid("query");
   const after = cursor ? (decodeCursor(cursor, "id", 1).k[0] as string) : undefined;
-  const page = await listUsers(c.var.db, { limit, afterId: after, role });
+  const page = await listUsers(c.get("db"), { limit, afterId: after, role });
   const last = page.rows.at(-1);
   c.header("Cache-Control", "private, no-store");
   return c.json(

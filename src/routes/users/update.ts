@@ -35,25 +35,25 @@ export const updateUserRoute = createRoute({
 export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
-  const before = await findUserById(c.var.db, id);
+  const before = await findUserById(c.get("db"), id);
   if (!before) throw new ApiError("not_found", { detail: "No user with that id" });
   const losesAdmin =
     before.role === "admin" &&
     !before.disabledAt &&
     ((body.role && body.role !== "admin") || body.status === "disabled");
-  if (losesAdmin && !(await anotherActiveAdminExists(c.var.db, id))) {
+  if (losesAdmin && !(await anotherActiveAdminExists(c.get("db"), id))) {
     throw new ApiError("conflict", {
       detail: "The last active admin cannot be demoted or disabled",
     });
   }
-  const after = await updateUser(c.var.db, id, {
+  const after = await updateUser(c.get("db"), id, {
     name: body.name,
     role: body.role,
     disabled: body.status === undefined ? undefined : body.status === "disabled",
   });
   if (!after) throw new ApiError("not_found", { detail: "No user with that id" });
-  if (body.status === "disabled") await revokeAllForUser(c.var.db, id);
-  await invalidateUser(c.env, c.var.db, id);
+  if (body.status === "disabled") await revokeAllForUser(c.get("db"), id);
+  await invalidateUser(c.env, c.get("db"), id);
   const changes = {
     before: {
       name: before.name,

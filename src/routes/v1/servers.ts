@@ -174,7 +174,7 @@ router.use(deprecation);
 export const v1Router = router
   .openapi(list, async (c) => {
     const { page, per_page } = c.req.valid("query");
-    const { rows, total } = await listServersByPage(c.var.db, scopeOf(c), {
+    const { rows, total } = await listServersByPage(c.get("db"), scopeOf(c), {
       page,
       perPage: per_page,
       filters: {},
@@ -201,7 +201,7 @@ export const v1Router = router
   .openapi(create, async (c) => {
     const p = requirePrincipal(c);
     const b = fromV1(c.req.valid("json"));
-    const created = await createServer(c.var.db, await keyringFor(c.var.config), p.userId, b);
+    const created = await createServer(c.get("db"), await keyringFor(c.get("config")), p.userId, b);
     if (!created.ok) throw nameTaken();
     await invalidateServer(c.env, created.value.ownerId, created.value.id);
     await audit(c, {
@@ -223,8 +223,8 @@ export const v1Router = router
       credentials: b.credentials ?? null,
     };
     const result = await updateServer(
-      c.var.db,
-      await keyringFor(c.var.config),
+      c.get("db"),
+      await keyringFor(c.get("config")),
       current,
       patch,
       versionFromIfMatch(c, current.id, current.version),
@@ -243,7 +243,7 @@ export const v1Router = router
   .openapi(remove, async (c) => {
     const current = await loadServer(c, c.req.valid("param").id);
     const result = await deleteServer(
-      c.var.db,
+      c.get("db"),
       current,
       versionFromIfMatch(c, current.id, current.version),
     );
