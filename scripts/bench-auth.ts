@@ -17,6 +17,7 @@ import { sha256Hex } from "../src/lib/encoding.ts";
 import { isWellFormedApiKey } from "../src/services/api-keys/format.ts";
 import { verifyAccessToken } from "../src/services/auth/access-token.ts";
 import {
+  benchUser,
   buildBundle,
   fmt,
   latencies,
@@ -34,25 +35,11 @@ const bundle = buildBundle();
 const app = await startApp(bundle);
 const empty = await startEmpty();
 try {
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${app.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<Record<string, string>>;
-  };
-  const session = await post("/api/v2/auth/register", {
-    email: "bench@example.com",
-    password: "benchmark password 123",
-    name: "Bench",
+  const { token, key: apiKey } = await benchUser(app.url, {
+    keyBody: { scopes: ["servers:read"] },
   });
-  const key = await post(
-    "/api/v2/api-keys",
-    { name: "bench", scopes: ["servers:read"] },
-    { authorization: `Bearer ${session.access_token}` },
-  );
+  const session = { access_token: token };
+  const key = { key: apiKey };
   const target = `${app.url}/api/v2/__bench`;
   const variants = {
     anon: {},

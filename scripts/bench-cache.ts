@@ -12,6 +12,7 @@
  * and warm p99 ≤ 3× its p50.
  */
 import {
+  benchUser,
   buildBundle,
   fmt,
   type LoadResult,
@@ -29,39 +30,10 @@ const bundle = buildBundle();
 const app = await startApp(bundle, JSON.parse(process.env.BENCH_VARS ?? "{}"));
 const empty = await startEmpty();
 try {
-  const post = async (path: string, body: unknown, headers: Record<string, string>) => {
-    const res = await fetch(`${app.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<Record<string, string>>;
-  };
-  const session = await post(
-    "/api/v2/auth/register",
-    { email: "bench@example.com", password: "benchmark password 123", name: "Bench" },
-    {},
-  );
-  const key = await post(
-    "/api/v2/api-keys",
-    { name: "bench", scopes: ["servers:read", "servers:write"], rate_limit_per_minute: 100_000 },
-    { authorization: `Bearer ${session.access_token}` },
-  );
-  const headers = { "x-api-key": key.key! };
-  for (let i = 0; i < 500; i++) {
-    await post(
-      "/api/v2/servers",
-      {
-        name: `seed-${i}`,
-        host: `seed-${i}.example.com`,
-        port: 443,
-        environment: "production",
-        tags: ["bench"],
-      },
-      headers,
-    );
-  }
+  const { headers } = await benchUser(app.url, {
+    keyBody: { rate_limit_per_minute: 100_000 },
+    servers: 500,
+  });
   const url = `${app.url}/api/v2/servers?limit=20`;
   const warmup = await fetch(url, { headers });
   if (warmup.status !== 200) throw new Error(`warm-up: ${warmup.status}`);

@@ -11,6 +11,7 @@
  *    5 s (far more than 500 attempts); exactly 500 must be admitted.
  */
 import {
+  benchUser,
   buildBundle,
   fmt,
   latencies,
@@ -29,29 +30,8 @@ const on = await startApp(bundle, { RATE_LIMITING: "on" });
 const off = await startApp(bundle, { RATE_LIMITING: "off" });
 const empty = await startEmpty();
 try {
-  const keyFor = async (url: string, body: Record<string, unknown>) => {
-    const post = async (path: string, b: unknown, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${url}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify(b),
-      });
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return res.json() as Promise<Record<string, string>>;
-    };
-    const s = await post("/api/v2/auth/register", {
-      email: "bench@example.com",
-      password: "benchmark password 123",
-      name: "Bench",
-    });
-    return (
-      await post(
-        "/api/v2/api-keys",
-        { name: "bench", scopes: ["servers:read"], ...body },
-        { authorization: `Bearer ${s.access_token}` },
-      )
-    ).key!;
-  };
+  const keyFor = async (url: string, keyBody: Record<string, unknown>) =>
+    (await benchUser(url, { keyBody: { scopes: ["servers:read"], ...keyBody } })).key;
   const keyOn = await keyFor(on.url, { rate_limit_per_minute: 100_000 });
   const keyOff = await keyFor(off.url, { rate_limit_per_minute: 100_000 });
   const targets = {

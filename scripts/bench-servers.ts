@@ -10,6 +10,7 @@
  *   create      POST /api/v2/servers         (a unique name per request)
  */
 import {
+  benchUser,
   buildBundle,
   fmt,
   type LoadResult,
@@ -26,40 +27,7 @@ const bundle = buildBundle();
 const app = await startApp(bundle);
 const empty = await startEmpty();
 try {
-  const post = async (path: string, body: unknown, headers: Record<string, string>) => {
-    const res = await fetch(`${app.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<Record<string, string>>;
-  };
-  const session = await post(
-    "/api/v2/auth/register",
-    { email: "bench@example.com", password: "benchmark password 123", name: "Bench" },
-    {},
-  );
-  const auth = { authorization: `Bearer ${session.access_token}` };
-  const key = await post(
-    "/api/v2/api-keys",
-    { name: "bench", scopes: ["servers:read", "servers:write"] },
-    auth,
-  );
-  const headers = { "x-api-key": key.key! };
-  for (let i = 0; i < 500; i++) {
-    await post(
-      "/api/v2/servers",
-      {
-        name: `seed-${i}`,
-        host: `seed-${i}.example.com`,
-        port: 443,
-        environment: "production",
-        tags: ["bench"],
-      },
-      headers,
-    );
-  }
+  const { headers } = await benchUser(app.url, { servers: 500 });
   let n = 0;
   const createBody = () =>
     JSON.stringify({

@@ -170,3 +170,50 @@ export const percentile = (xs: number[], p: number): number => {
 };
 export const median = (xs: number[]) => percentile(xs, 50);
 export const fmt = (n: number, digits = 3) => n.toFixed(digits);
+
+/**
+ * The usual benchmark fixture: a registered user (the first, so admin), an API key
+ * with `keyBody`, and `servers` servers owned by that user. Returns what requests need.
+ */
+export async function benchUser(
+  url: string,
+  { keyBody = {}, servers = 0 }: { keyBody?: Record<string, unknown>; servers?: number } = {},
+): Promise<{ token: string; key: string; headers: Record<string, string> }> {
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, string>>;
+  };
+  const session = await post("/api/v2/auth/register", {
+    email: "bench@example.com",
+    password: "benchmark password 123",
+    name: "Bench",
+  });
+  const token = session.access_token!;
+  const key = (
+    await post(
+      "/api/v2/api-keys",
+      { name: "bench", scopes: ["servers:read", "servers:write"], ...keyBody },
+      { authorization: `Bearer ${token}` },
+    )
+  ).key!;
+  const headers = { "x-api-key": key };
+  for (let i = 0; i < servers; i++) {
+    await post(
+      "/api/v2/servers",
+      {
+        name: `seed-${i}`,
+        host: `seed-${i}.example.com`,
+        port: 443,
+        environment: "production",
+        tags: ["bench"],
+      },
+      headers,
+    );
+  }
+  return { token, key, headers };
+}

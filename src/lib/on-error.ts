@@ -56,4 +56,5 @@ export const methodNotAllowedResponse = (c: Context<AppEnv>, methods: string[]) 
 };
 
 const logFor = (c: Context<AppEnv>) =>
-  c.get("logger") ?? createLogger({ request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId });
+  c.get("logger") ??
+  createLogger({ request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId });

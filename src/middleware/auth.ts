@@ -66,7 +66,8 @@ export const authenticate = (): MiddlewareHandler<AppEnv> =>
       });
     }
     const p = c.get("principal");
-    if (p) c.get("logFields").identity = p.kind === "api_key" ? `key:${p.keyId}` : `user:${p.userId}`;
+    if (p)
+      c.get("logFields").identity = p.kind === "api_key" ? `key:${p.keyId}` : `user:${p.userId}`;
     await next();
   };
 

@@ -1,4 +1,3 @@
-import { leaseSize, spendLocal, storeLease, usesAllowance } from "./allowance.ts";
 import type { Policy } from "./policies.ts";
 import type { Decision } from "./sliding-log.ts";
 

@@ -66,7 +66,8 @@ export const getJobRoute = createRoute({
 
 export const getJobHandler: RouteHandler<typeof getJobRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
-  const job = await c.get("db")
+  const job = await c
+    .get("db")
     .select()
     .from(jobs)
     .where(eq(jobs.id, c.req.valid("param").id))

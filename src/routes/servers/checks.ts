@@ -85,7 +85,8 @@ export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = a
   const server = await loadServer(c, c.req.valid("param").id);
   const { limit, cursor } = c.req.valid("query");
   const after = cursor ? (decodeCursor(cursor, "-checked_at", 2).k as [string, string]) : undefined;
-  const rows = await c.get("db")
+  const rows = await c
+    .get("db")
     .select()
     .from(serverChecks)
     .where(

@@ -1,15 +1,11 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
-import { keyringFor } from "../../lib/crypto.ts";
-import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
-import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
-import { invalidateServer } from "../../services/servers/invalidate.ts";
-import { auditView, createServer } from "../../services/servers/servers.ts";
-import { nameTaken } from "./errors.ts";
-import { CreateServerBody, ServerSchema, toServerDto } from "./schemas.ts";
+import type { ServerInput } from "../../services/servers/servers.ts";
+import { CreateServerBody, fromBody, ServerSchema, toServerDto } from "./schemas.ts";
+import { createFor } from "./writes.ts";
 
 export const createServerRoute = createRoute({
   method: "post",
@@ -31,27 +27,8 @@ export const createServerRoute = createRoute({
 });
 
 export const createServerHandler: RouteHandler<typeof createServerRoute, AppEnv> = async (c) => {
-  const p = requirePrincipal(c);
   const b = c.req.valid("json");
-  const created = await createServer(c.get("db"), await keyringFor(c.get("config")), p.userId, {
-    name: b.name,
-    host: b.host,
-    port: b.port,
-    environment: b.environment,
-    tags: b.tags,
-    healthCheckUrl: b.health_check_url,
-    credentials: b.credentials,
-  });
-  if (!created.ok) throw nameTaken();
-  const row = created.value;
-  await invalidateServer(c.env, row.ownerId, row.id);
-  await audit(c, {
-    action: "server.created",
-    resourceType: "server",
-    resourceId: row.id,
-    summary: { after: auditView(row) },
-  });
+  const row = await createFor(c, { ...fromBody(b), tags: b.tags } as ServerInput);
   c.header("Location", `/api/v2/servers/${row.id}`);
-  c.header("ETag", resourceEtag(row.id, row.version));
   return c.json(toServerDto(row), 201);
 };

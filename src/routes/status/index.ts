@@ -25,7 +25,8 @@ export const statusRouter = createRouter();
 statusRouter.get("/status", edgeCache({ tags: ["status"], maxAge: 30 }), async (c) => {
   const [db, kv] = await Promise.all([
     timed(() =>
-      c.get("db")
+      c
+        .get("db")
         .select({ status: servers.status, n: sql<number>`count(*)` })
         .from(servers)
         .groupBy(servers.status)

@@ -2,24 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { createRouter } from "../../lib/create-router.ts";
-import { keyringFor } from "../../lib/crypto.ts";
-import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
+import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
-import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
-import { invalidateServer } from "../../services/servers/invalidate.ts";
-import {
-  auditView,
-  createServer,
-  deleteServer,
-  listServersByPage,
-  updateServer,
-} from "../../services/servers/servers.ts";
+import type { ServerInput } from "../../services/servers/servers.ts";
+import { listServersByPage } from "../../services/servers/servers.ts";
 import { loadServer, scopeOf } from "../servers/access.ts";
-import { nameTaken, staleWrite } from "../servers/errors.ts";
 import { CreateServerBody, ServerIdParam } from "../servers/schemas.ts";
+import { createFor, deleteFor, updateFor } from "../servers/writes.ts";
 
 /**
  * Legacy v1: the same service layer as v2 behind the old contract — bare arrays,
@@ -199,22 +191,11 @@ export const v1Router = router
     return c.json(toV1(row), 200);
   })
   .openapi(create, async (c) => {
-    const p = requirePrincipal(c);
-    const b = fromV1(c.req.valid("json"));
-    const created = await createServer(c.get("db"), await keyringFor(c.get("config")), p.userId, b);
-    if (!created.ok) throw nameTaken();
-    await invalidateServer(c.env, created.value.ownerId, created.value.id);
-    await audit(c, {
-      action: "server.created",
-      resourceType: "server",
-      resourceId: created.value.id,
-      summary: { after: auditView(created.value), api: "v1" },
-    });
-    c.header("Location", `/api/v1/servers/${created.value.id}`);
-    return c.json(toV1(created.value), 201);
+    const row = await createFor(c, fromV1(c.req.valid("json")) as ServerInput, "v1");
+    c.header("Location", `/api/v1/servers/${row.id}`);
+    return c.json(toV1(row), 201);
   })
   .openapi(replace, async (c) => {
-    const current = await loadServer(c, c.req.valid("param").id);
     const b = fromV1(c.req.valid("json"));
     // PUT replaces: optional fields absent from the body are cleared.
     const patch = {
@@ -222,38 +203,10 @@ export const v1Router = router
       healthCheckUrl: b.healthCheckUrl ?? null,
       credentials: b.credentials ?? null,
     };
-    const result = await updateServer(
-      c.get("db"),
-      await keyringFor(c.get("config")),
-      current,
-      patch,
-      versionFromIfMatch(c, current.id, current.version),
-    );
-    if (!result.ok) throw result.error === "name_taken" ? nameTaken() : staleWrite();
-    await invalidateServer(c.env, current.ownerId, current.id);
-    await audit(c, {
-      action: "server.updated",
-      resourceType: "server",
-      resourceId: current.id,
-      summary: { before: auditView(current), after: auditView(result.value), api: "v1" },
-    });
-    c.header("ETag", resourceEtag(result.value.id, result.value.version));
-    return c.json(toV1(result.value), 200);
+    const row = await updateFor(c, c.req.valid("param").id, patch, "v1");
+    return c.json(toV1(row), 200);
   })
   .openapi(remove, async (c) => {
-    const current = await loadServer(c, c.req.valid("param").id);
-    const result = await deleteServer(
-      c.get("db"),
-      current,
-      versionFromIfMatch(c, current.id, current.version),
-    );
-    if (!result.ok) throw staleWrite();
-    await invalidateServer(c.env, current.ownerId, current.id);
-    await audit(c, {
-      action: "server.deleted",
-      resourceType: "server",
-      resourceId: current.id,
-      summary: { before: auditView(current), api: "v1" },
-    });
+    await deleteFor(c, c.req.valid("param").id, "v1");
     return c.body(null, 204);
   });
