@@ -55,8 +55,21 @@ describe("*/5 * * * * health probes", () => {
     expect(calls).toEqual([100, 100]);
   });
 
-  it("an unknown cron expression does nothing", async () => {
-    await worker.scheduled(createScheduledController({ cron: "1 1 1 1 1" }), env as Bindings);
+  it("an unknown cron expression does nothing (and does not throw)", async () => {
+    const count = async () =>
+      (await env.DB.prepare(
+        "select (select count(*) from jobs) + (select count(*) from audit_logs) as n",
+      ).first<{ n: number }>())!.n;
+    const before = await count();
+    const { queue, calls } = countingQueue();
+    await expect(
+      worker.scheduled(createScheduledController({ cron: "1 1 1 1 1" }), {
+        ...env,
+        JOBS: queue,
+      } as Bindings),
+    ).resolves.toBeUndefined();
+    expect(calls).toEqual([]);
+    expect(await count()).toBe(before);
   });
 });
 
