@@ -13,7 +13,7 @@ import { cors } from "./middleware/cors.ts";
 import { ipRules } from "./middleware/ip-rules.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
-import { apiCsp, securityHeaders } from "./middleware/security-headers.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
 import { trace } from "./middleware/trace.ts";
 import { adminRouter } from "./routes/admin/index.ts";
@@ -50,7 +50,6 @@ export function createApp(options: AppOptions = {}) {
   app.use(accessLog(options.accessLog));
   app.use(timing({ crossOrigin: false, totalDescription: "total" }));
   app.use(securityHeaders());
-  app.use(apiCsp());
   app.use(config());
   app.use(cors());
   // Deny list and admin allowlist guard the API; health probes and docs stay reachable.

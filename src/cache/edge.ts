@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
+import { newNonce } from "../lib/html.ts";
 import { increment } from "../observability/metrics.ts";
 
 /** Headers that belong to one request and must not be stored with a shared response. */
@@ -93,8 +94,7 @@ async function freshNonce(hit: Response): Promise<Response> {
   const old = /'nonce-([^']+)'/.exec(csp)?.[1];
   if (!old || !hit.headers.get("content-type")?.includes("text/html"))
     return new Response(hit.body, hit);
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  const nonce = btoa(String.fromCharCode(...bytes));
+  const nonce = newNonce();
   const body = (await hit.text()).replaceAll(`nonce="${old}"`, `nonce="${nonce}"`);
   const res = new Response(body, hit);
   res.headers.set("content-security-policy", csp.replaceAll(`'nonce-${old}'`, `'nonce-${nonce}'`));

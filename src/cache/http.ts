@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { bodyEtag, notModified } from "../lib/etag.ts";
 import { ApiError } from "../lib/problem.ts";
-import { type CacheOptions, TieredCache } from "./tiered-cache.ts";
+import { bumpTags, type CacheOptions, TieredCache } from "./tiered-cache.ts";
 
 /** What a cached JSON route stores: the serialised body and its ETag, ready to send. */
 export interface CachedBody {
@@ -81,5 +81,4 @@ export async function cachedJson(
 }
 
 /** Bumps data-cache tags (writes call this for what they touch). */
-export const invalidate = (kv: KVNamespace, tags: string[]) =>
-  new TieredCache(kv, "tags").bump(tags);
+export const invalidate = bumpTags;

@@ -61,6 +61,21 @@ const refreshing = new Set<string>();
 const counter = (name: string, outcome: string) =>
   increment("cache_requests_total", { cache: name, outcome: outcome.toLowerCase() });
 
+/**
+ * Invalidates every entry, in every cache, carrying any of `tags` (O(1) per tag):
+ * the new version applies at once in this isolate and reaches the others through KV.
+ */
+export async function bumpTags(kv: KVNamespace, tags: string[]): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    [...new Set(tags)].map(async (tag) => {
+      const v = `${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+      tagVersions.set(tag, v, TAG_TTL_MS, now);
+      await kv.put(`tagv:${tag}`, v);
+    }),
+  );
+}
+
 export class TieredCache {
   readonly #kv: KVNamespace;
   readonly #name: string;
@@ -78,18 +93,6 @@ export class TieredCache {
         const v = (await this.#kv.get(`tagv:${tag}`).catch(() => null)) ?? "0";
         tagVersions.set(tag, v, TAG_TTL_MS, now);
         return v;
-      }),
-    );
-  }
-
-  /** Invalidates every entry carrying any of `tags` (O(1) per tag). */
-  async bump(tags: string[]): Promise<void> {
-    const now = Date.now();
-    await Promise.all(
-      [...new Set(tags)].map(async (tag) => {
-        const v = `${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-        tagVersions.set(tag, v, TAG_TTL_MS, now);
-        await this.#kv.put(`tagv:${tag}`, v);
       }),
     );
   }
@@ -174,11 +177,4 @@ export class TieredCache {
     else await writes;
     return value;
   }
-}
-
-/** Test hook. */
-export function clearTieredCaches(): void {
-  l1.clear();
-  tagVersions.clear();
-  refreshing.clear();
 }

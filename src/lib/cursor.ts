@@ -1,3 +1,4 @@
+import { fromBase64, toBase64Url, utf8 } from "./encoding.ts";
 import { ApiError } from "./problem.ts";
 
 /**
@@ -12,21 +13,10 @@ export interface CursorPayload {
   k: (string | number)[];
 }
 
-const toBase64Url = (s: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-
-const fromBase64Url = (s: string) => {
-  const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/"));
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
-    Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-  );
-};
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 export function encodeCursor(payload: CursorPayload): string {
-  return toBase64Url(JSON.stringify(payload));
+  return toBase64Url(utf8.encode(JSON.stringify(payload)));
 }
 
 /** Decodes a cursor minted for `sort` with `keys` key values; throws a 400 problem otherwise. */
@@ -39,7 +29,7 @@ export function decodeCursor(cursor: string, sort: string, keys: number): Cursor
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let payload: unknown;
   try {
-    payload = JSON.parse(fromBase64Url(cursor));
+    payload = JSON.parse(strictUtf8.decode(fromBase64(cursor)));
   } catch {
     throw invalid();
   }

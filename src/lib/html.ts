@@ -1,4 +1,8 @@
 import type { Context } from "hono";
+import { randomBytes, toBase64 } from "./encoding.ts";
+
+/** A fresh CSP nonce: 128 random bits, base64. Never reused across responses. */
+export const newNonce = (): string => toBase64(randomBytes(16));
 
 /**
  * Renders an HTML page with a per-response nonce-based CSP. Every `<script` and
@@ -16,9 +20,7 @@ export function htmlPage(
     imgSrc = [],
   }: Partial<Record<"scriptSrc" | "styleSrc" | "connectSrc" | "fontSrc" | "imgSrc", string[]>> = {},
 ): Response {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  const nonce = btoa(String.fromCharCode(...bytes));
+  const nonce = newNonce();
   const body = html.replace(/<(script|style)\b/gi, `<$1 nonce="${nonce}"`);
   const csp = [
     "default-src 'none'",

@@ -34,10 +34,13 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
         ? `key:${p.keyId}`
         : `user:${p.userId}`
       : `ip:${clientIp(c)}`;
+    // Method, path and body, concatenated without copying the body through a JS array.
+    const head = utf8.encode(`${c.req.method} ${c.req.path}\n`);
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const requestHash = await sha256Hex(
-      new Uint8Array([...utf8.encode(`${c.req.method} ${c.req.path}\n`), ...body]),
-    );
+    const signed = new Uint8Array(head.length + body.length);
+    signed.set(head);
+    signed.set(body, head.length);
+    const requestHash = await sha256Hex(signed);
     const scoped = `${who}:${c.req.method} ${c.req.path}:${key}`;
     const db = c.get("db");
 

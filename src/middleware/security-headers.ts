@@ -1,15 +1,19 @@
 import { secureHeaders } from "hono/secure-headers";
 
 /**
- * The strict default policy for API responses: JSON needs no scripts, styles or
- * frames. HTML pages (docs, status, admin) set their own nonce-based CSP through
- * `lib/html.ts`; `overwrite: false` keeps theirs.
+ * Security headers on every response, with the strict default CSP for API
+ * responses (JSON needs no scripts, styles or frames). HTML pages (docs, status)
+ * set their own nonce-based CSP through `lib/html.ts`; `overwrite: false` keeps
+ * theirs, and any other header a route set deliberately.
  */
-export const API_CSP =
-  "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
 export const securityHeaders = () =>
   secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+    },
     strictTransportSecurity: "max-age=63072000; includeSubDomains; preload",
     xFrameOptions: "DENY",
     referrerPolicy: "no-referrer",
@@ -18,12 +22,3 @@ export const securityHeaders = () =>
     permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
     overwrite: false,
   });
-
-/** Sets the API CSP when a route has not set a page-specific one. */
-export const apiCsp = () =>
-  async function apiCsp(c: { res: Response }, next: () => Promise<void>) {
-    await next();
-    if (!c.res.headers.has("Content-Security-Policy")) {
-      c.res.headers.set("Content-Security-Policy", API_CSP);
-    }
-  };

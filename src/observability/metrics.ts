@@ -23,8 +23,3 @@ export function increment(name: string, labels: Record<string, string> = {}, by 
 export function counterValue(name: string, labels: Record<string, string> = {}): number {
   return counters.get(keyOf(name, labels)) ?? 0;
 }
-
-/** Every counter as `name{labels}` → value. */
-export function snapshotCounters(): Record<string, number> {
-  return Object.fromEntries(counters);
-}

@@ -72,6 +72,3 @@ export function storeLease(
   });
   if (leases.size > 10_000) leases.delete(leases.keys().next().value!);
 }
-
-/** Test hook. */
-export const clearLeases = () => leases.clear();

@@ -1,3 +1,5 @@
+import { withDeadline } from "../lib/deadline.ts";
+import { leaseSize, spendLocal, storeLease, usesAllowance } from "./allowance.ts";
 import type { Policy } from "./policies.ts";
 import type { Decision } from "./sliding-log.ts";
 
@@ -17,18 +19,10 @@ export class LimiterUnavailable extends Error {
 
 /** Rejects with LimiterUnavailable if `p` throws or takes longer than `ms`. */
 export async function withBudget<T>(p: Promise<T>, ms = LIMITER_TIMEOUT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
+    return await withDeadline(p, ms);
   } catch (error) {
     throw new LimiterUnavailable(error);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -36,14 +30,29 @@ export async function withBudget<T>(p: Promise<T>, ms = LIMITER_TIMEOUT_MS): Pro
 export const limiterStub = (env: LimiterEnv, name: string) =>
   env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name));
 
-/** One sliding-window check over RPC, within the time budget. */
-export function checkLimit(
+/**
+ * One sliding-window check. Low limits: one RPC to the identity's object per request
+ * (exact). High limits: spent from an in-isolate lease when one is live, else a new
+ * lease is taken in the same single RPC (see allowance.ts for the bound).
+ */
+export async function checkLimit(
   env: LimiterEnv,
   name: string,
   policy: Policy,
   cost: number,
 ): Promise<Decision> {
-  return withBudget(limiterStub(env, name).check(policy.limit, policy.windowSeconds * 1000, cost));
+  const windowMs = policy.windowSeconds * 1000;
+  const stub = () => limiterStub(env, name);
+  if (!usesAllowance(policy, cost)) return withBudget(stub().check(policy.limit, windowMs, cost));
+  const local = spendLocal(name, policy, cost);
+  if (local) return local;
+  const { granted, decision } = await withBudget(
+    stub().lease(policy.limit, windowMs, leaseSize(policy.limit), cost),
+  );
+  if (granted < cost) return decision;
+  storeLease(name, policy, granted, cost, decision);
+  // What the client may still send: the object's remainder plus this isolate's unspent units.
+  return { ...decision, remaining: decision.remaining + granted - cost };
 }
 
 /** `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-09). */

@@ -103,6 +103,36 @@ describe("rate limits", () => {
   });
 });
 
+describe("in-isolate leases for high limits", () => {
+  it("high limits are served from leases: one object entry per block, not per request", async () => {
+    const key = await createKey(admin.access_token, { rate_limit_per_minute: 1000 }); // blocks of 20
+    for (let i = 0; i < 30; i++)
+      await expectStatus(await api("/api/v2/auth/me", { apiKey: key.key }), 200);
+    await new Promise((r) => setTimeout(r, 1200)); // the object snapshots its window within a second
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`api_key:key:${key.id}`));
+    const log = await runInDurableObject(
+      stub,
+      (_: RateLimiter, state) =>
+        state.storage.sql.exec<{ v: string }>("select v from kv where k = 'log'").toArray()[0]?.v,
+    );
+    expect(JSON.parse(log!)).toEqual([
+      [expect.any(Number), 20],
+      [expect.any(Number), 20],
+    ]);
+  });
+
+  it("and still admit exactly the limit from one isolate", async () => {
+    const key = await createKey(admin.access_token, { rate_limit_per_minute: 500 }); // blocks of 10
+    let admitted = 0;
+    for (let i = 0; i < 505; i++)
+      if ((await api("/api/v2/auth/me", { apiKey: key.key })).status === 200) admitted++;
+    expect(admitted).toBe(500);
+    const refused = await api("/api/v2/auth/me", { apiKey: key.key });
+    await expectProblem(refused, 429);
+    expect(refused.headers.get("ratelimit-policy")).toBe('"api_key";q=500;w=60');
+  }, 30_000);
+});
+
 describe("limiter failures", () => {
   const throwing = {
     idFromName: (n: string) => n,

@@ -7,6 +7,7 @@ import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { resilientFetch } from "../../outbound/fetch.ts";
 import { type ProviderProfile, signInWithProvider } from "../../services/auth/oauth.ts";
 import { TokenResponse } from "./schemas.ts";
 import { auditSelf, sessionBody } from "./sign-in.ts";
@@ -58,14 +59,23 @@ async function runProvider(
   return reached ? "done" : (res as Response);
 }
 
-async function githubEmailVerified(token: string, email: string): Promise<boolean> {
-  const res = await fetch("https://api.github.com/user/emails", {
-    headers: {
-      Authorization: `Bearer ${token}`,
-      Accept: "application/json",
-      "User-Agent": "edgepanel",
+/** GitHub's profile says which address is primary, not whether it is verified: ask. */
+async function githubEmailVerified(
+  token: string,
+  email: string,
+  traceparent: string,
+): Promise<boolean> {
+  const res = await resilientFetch(
+    "https://api.github.com/user/emails",
+    {
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: "application/json",
+        "User-Agent": "edgepanel",
+      },
     },
-  });
+    { traceparent, retries: 1 },
+  );
   if (!res.ok) return false;
   const emails = (await res.json()) as { email: string; verified: boolean }[];
   return emails.some((e) => e.email.toLowerCase() === email.toLowerCase() && e.verified);
@@ -136,7 +146,10 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
       provider,
       accountId: String(u.id),
       email,
-      emailVerified: email !== null && token !== null && (await githubEmailVerified(token, email)),
+      emailVerified:
+        email !== null &&
+        token !== null &&
+        (await githubEmailVerified(token, email, c.get("trace").traceparent)),
       name: u.name ?? u.login,
       accessToken: token,
       refreshToken: vars.get("refresh-token")?.token ?? null,

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { AppEnv } from "../../env.ts";
+import { timedCheck } from "../../lib/deadline.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 
@@ -33,37 +34,16 @@ export const readyRoute = createRoute({
 });
 
 /** Per-dependency budget: a hung binding must not hold the probe until the request timeout. */
-const CHECK_TIMEOUT_MS = 2_000;
+export const CHECK_TIMEOUT_MS = 2_000;
 
 type Check = z.infer<typeof CheckSchema>;
 
 async function probe(fn: () => Promise<unknown>): Promise<Check> {
-  const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
-          CHECK_TIMEOUT_MS,
-        );
-      }),
-    ]);
-    return { status: "ok", latency_ms: elapsed(started) };
-  } catch (error) {
-    // The error class only: a driver message could carry connection details.
-    const reason =
-      error instanceof Error && error.message.startsWith("no answer")
-        ? error.message
-        : "check failed";
-    return { status: "error", latency_ms: elapsed(started), error: reason };
-  } finally {
-    clearTimeout(timer);
-  }
+  const r = await timedCheck(fn, CHECK_TIMEOUT_MS);
+  return r.ok
+    ? { status: "ok", latency_ms: r.ms }
+    : { status: "error", latency_ms: r.ms, error: r.error };
 }
-
-const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
   const [d1, kv] = await Promise.all([

@@ -3,17 +3,9 @@ import { html, raw } from "hono/html";
 import { edgeCache } from "../../cache/edge.ts";
 import { servers } from "../../db/schema.ts";
 import { createRouter } from "../../lib/create-router.ts";
+import { timedCheck } from "../../lib/deadline.ts";
 import { htmlPage } from "../../lib/html.ts";
-
-const timed = async <T>(fn: () => Promise<T>): Promise<{ ok: boolean; ms: number; value?: T }> => {
-  const started = Date.now();
-  try {
-    const value = await fn();
-    return { ok: true, ms: Date.now() - started, value };
-  } catch {
-    return { ok: false, ms: Date.now() - started };
-  }
-};
+import { CHECK_TIMEOUT_MS } from "../health/ready.ts";
 
 /**
  * `GET /status`: the human status page — is the service up, how are its
@@ -24,15 +16,17 @@ const timed = async <T>(fn: () => Promise<T>): Promise<{ ok: boolean; ms: number
 export const statusRouter = createRouter();
 statusRouter.get("/status", edgeCache({ tags: ["status"], maxAge: 30 }), async (c) => {
   const [db, kv] = await Promise.all([
-    timed(() =>
-      c
-        .get("db")
-        .select({ status: servers.status, n: sql<number>`count(*)` })
-        .from(servers)
-        .groupBy(servers.status)
-        .all(),
+    timedCheck(
+      () =>
+        c
+          .get("db")
+          .select({ status: servers.status, n: sql<number>`count(*)` })
+          .from(servers)
+          .groupBy(servers.status)
+          .all(),
+      CHECK_TIMEOUT_MS,
     ),
-    timed(() => c.env.CACHE.get("health:probe")),
+    timedCheck(() => c.env.CACHE.get("health:probe"), CHECK_TIMEOUT_MS),
   ]);
   const counts = Object.fromEntries((db.value ?? []).map((r) => [r.status, Number(r.n)]));
   const healthy = db.ok && kv.ok;

@@ -38,8 +38,3 @@ export async function saveIpRules(
   cached = { rules, parsed: parse(rules), expires: now + TTL_MS };
   return rules;
 }
-
-/** Test hook: forget the isolate copy. */
-export const clearIpRulesCache = () => {
-  cached = undefined;
-};
