@@ -63,8 +63,12 @@ export function storeLease(
   d: Decision,
   now = Date.now(),
 ): void {
+  // Concurrent requests in this isolate may each have taken a block: add to a live
+  // lease rather than replace it, or the units already granted would be thrown away.
+  const live = leases.get(name);
+  const carried = live && live.expires > now && live.limit === policy.limit ? live.tokens : 0;
   leases.set(name, {
-    tokens: granted - cost,
+    tokens: carried + granted - cost,
     expires: now + LEASE_MS,
     limit: policy.limit,
     remaining: d.remaining,

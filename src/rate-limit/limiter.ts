@@ -49,7 +49,8 @@ export async function checkLimit(
   const { granted, decision } = await withBudget(
     stub().lease(policy.limit, windowMs, leaseSize(policy.limit), cost),
   );
-  if (granted < cost) return decision;
+  // Refused by the object, but a concurrent request may have just brought a block here.
+  if (granted < cost) return spendLocal(name, policy, cost) ?? decision;
   storeLease(name, policy, granted, cost, decision);
   // What the client may still send: the object's remainder plus this isolate's unspent units.
   return { ...decision, remaining: decision.remaining + granted - cost };

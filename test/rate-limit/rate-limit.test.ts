@@ -374,3 +374,17 @@ describe("per-key concurrency and IP rules", () => {
     ).toBe(200);
   });
 });
+
+describe("leases under concurrency", () => {
+  it("concurrent requests from one isolate lose no leased units", async () => {
+    const key = await createKey(admin.access_token, { rate_limit_per_minute: 500 }); // blocks of 10
+    let admitted = 0;
+    for (let wave = 0; wave < 13; wave++) {
+      const res = await Promise.all(
+        Array.from({ length: 40 }, () => api("/api/v2/auth/me", { apiKey: key.key })),
+      );
+      admitted += res.filter((r) => r.status === 200).length;
+    }
+    expect(admitted).toBe(500);
+  }, 60_000);
+});
