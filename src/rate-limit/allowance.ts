@@ -28,6 +28,13 @@ interface Lease {
   resetAt: number;
 }
 
+/**
+ * Names with a lease request in flight in this isolate. While one is, other requests
+ * for the same identity are checked exactly (one unit each) instead of each taking a
+ * block — a stampede of blocks would strand units that expire unused.
+ */
+export const refilling = new Set<string>();
+
 // Per isolate, keyed by limiter name; each lease carries its own deadline and the
 // map is bounded, so it is safe between requests.
 const leases = new Map<string, Lease>();

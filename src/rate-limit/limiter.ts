@@ -1,5 +1,5 @@
 import { withDeadline } from "../lib/deadline.ts";
-import { leaseSize, spendLocal, storeLease, usesAllowance } from "./allowance.ts";
+import { leaseSize, refilling, spendLocal, storeLease, usesAllowance } from "./allowance.ts";
 import type { Policy } from "./policies.ts";
 import type { Decision } from "./sliding-log.ts";
 
@@ -46,9 +46,17 @@ export async function checkLimit(
   if (!usesAllowance(policy, cost)) return withBudget(stub().check(policy.limit, windowMs, cost));
   const local = spendLocal(name, policy, cost);
   if (local) return local;
-  const { granted, decision } = await withBudget(
-    stub().lease(policy.limit, windowMs, leaseSize(policy.limit), cost),
-  );
+  if (refilling.has(name)) return withBudget(stub().check(policy.limit, windowMs, cost));
+  refilling.add(name);
+  let granted: number;
+  let decision: Decision;
+  try {
+    ({ granted, decision } = await withBudget(
+      stub().lease(policy.limit, windowMs, leaseSize(policy.limit), cost),
+    ));
+  } finally {
+    refilling.delete(name);
+  }
   // Refused by the object, but a concurrent request may have just brought a block here.
   if (granted < cost) return spendLocal(name, policy, cost) ?? decision;
   storeLease(name, policy, granted, cost, decision);
