@@ -38,7 +38,6 @@ export const edgeCache = ({
       const res = await freshNonce(hit);
       res.headers.set("X-Cache", "HIT");
       res.headers.set("Cache-Status", "edgepanel-edge; hit");
-      res.headers.set("X-Request-Id", c.get("requestId"));
       return res;
     }
     increment("cache_requests_total", { cache: "edge", outcome: "miss" });

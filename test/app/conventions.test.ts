@@ -37,6 +37,12 @@ describe("trace context", () => {
     expect(tr).not.toContain("00f067aa0ba902b7");
   });
 
+  it("answers traceresponse only to callers that sent a traceparent", async () => {
+    const res = await api("/health/live");
+    expect(res.headers.get("traceresponse")).toBeNull();
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+  });
+
   it("starts a new trace for a malformed or all-zero traceparent", async () => {
     for (const bad of [
       "garbage",
@@ -70,6 +76,23 @@ describe("security headers", () => {
     expectSecure(await api("/api/v2/auth/login", { method: "POST", body: "{" }));
   });
 
+  it("send JSON answers only what an API needs; HTML pages get the document set", async () => {
+    const documentOnly = [
+      "cross-origin-opener-policy",
+      "cross-origin-resource-policy",
+      "origin-agent-cluster",
+      "permissions-policy",
+    ];
+    const json = await api("/health/live");
+    for (const name of documentOnly) expect(json.headers.get(name), name).toBeNull();
+    for (const obsolete of ["x-xss-protection", "x-download-options", "x-dns-prefetch-control"])
+      expect(json.headers.get(obsolete), obsolete).toBeNull();
+    const page = await api("/docs");
+    expectSecure(page);
+    for (const name of documentOnly) expect(page.headers.get(name), name).toBeTruthy();
+    expect(page.headers.get("permissions-policy")).toContain("camera=()");
+  });
+
   it("give HTML pages a nonce-based CSP that matches their script tags", async () => {
     const res = await api("/docs");
     expect(res.status).toBe(200);
@@ -94,6 +117,12 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:8787");
     expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
     expect(res.headers.get("vary")).toContain("Origin");
+  });
+
+  it("adds only Vary: Origin to a request without Origin (API clients, servers)", async () => {
+    const res = await api("/health/live");
+    expect(res.headers.get("vary")).toContain("Origin");
+    for (const [name] of res.headers) expect(name.startsWith("access-control-")).toBe(false);
   });
 
   it("answers a preflight for a configured origin", async () => {
