@@ -5,7 +5,18 @@ import { randomBytes, toBase64 } from "./encoding.ts";
 export const newNonce = (): string => toBase64(randomBytes(16));
 
 /**
- * Renders an HTML page with a per-response nonce-based CSP. Every `<script` and
+ * What a browser applies to a rendered document and not to an API answer: process
+ * isolation (COOP/CORP, Origin-Agent-Cluster) and no powerful features.
+ */
+const DOCUMENT_HEADERS = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Origin-Agent-Cluster": "?1",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+};
+
+/**
+ * Renders an HTML page with a per-response nonce-based CSP and the document headers. Every `<script` and
  * `<style` tag in `html` gets the nonce, so inline config blocks run while injected
  * markup does not. Extra sources (e.g. a CDN) are passed per page.
  */
@@ -33,5 +44,5 @@ export function htmlPage(
     "base-uri 'none'",
     "form-action 'self'",
   ].join("; ");
-  return c.html(body, 200, { "Content-Security-Policy": csp });
+  return c.html(body, 200, { "Content-Security-Policy": csp, ...DOCUMENT_HEADERS });
 }
