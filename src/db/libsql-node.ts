@@ -3,16 +3,15 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import type { Database } from "./client.ts";
-import { schema } from "./client.ts";
 
 /**
  * drizzle over libSQL in Node (`file:` paths, `:memory:` or remote URLs): used by
- * the Node test project, `npm run backup:restore` and other scripts. Never bundled
+ * the Node test project and scripts. Never bundled
  * into the Worker, which has no filesystem.
  */
 export function createNodeDatabase(url: string, authToken?: string) {
   const client = createClient({ url, authToken });
-  const db: Database = drizzle(client, { schema });
+  const db: Database = drizzle(client);
   return { db, client };
 }
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getDatabase, schema } from "../../../src/db/client.ts";
+import { getDatabase } from "../../../src/db/client.ts";
 import { appendAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
 import {
   api,
@@ -125,7 +125,7 @@ describe("audit log", () => {
 
   it("two writers with separate queues (as two isolates) race on the head and still never fork", async () => {
     const a = getDatabase(env);
-    const b = drizzle(env.DB, { schema }); // a second handle: its own append queue
+    const b = drizzle(env.DB); // a second handle: its own append queue
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         appendAudit(i % 2 ? a : b, {
