@@ -12,13 +12,30 @@ const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 
 export const REDACTED = "[REDACTED]";
 
+// One scan for anything the patterns below could match: most log strings (paths,
+// routes, user agents, ids) contain none, and then need no four global replaces.
+const SUSPECT = /@|eyJ|ep_(?:live|test)_|bearer|basic/i;
+
 /** Scrubs credentials and e-mail addresses out of a free-form string. */
 export function redactString(value: string): string {
+  if (!SUSPECT.test(value)) return value;
   return value
     .replace(JWT, REDACTED)
     .replace(API_KEY, REDACTED)
     .replace(BEARER, `$1 ${REDACTED}`)
     .replace(EMAIL, "[EMAIL]");
+}
+
+// Log field names repeat on every line: remember the verdict per name (bounded,
+// names are code-defined, but a caller could log user-supplied object keys).
+const secretKeys = new Map<string, boolean>();
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < 1_000) secretKeys.set(key, secret);
+  }
+  return secret;
 }
 
 /** Deep-copies `value` with secret-named keys blanked and strings scrubbed. */
@@ -32,7 +49,7 @@ export function redact(value: unknown, depth = 0): unknown {
     for (const [key, v] of Object.entries(value)) {
       // Secret-named strings are blanked; numbers and booleans (counts, flags) are not secrets.
       out[key] =
-        SECRET_KEY.test(key) && typeof v === "string" && v !== "" ? REDACTED : redact(v, depth + 1);
+        isSecretKey(key) && typeof v === "string" && v !== "" ? REDACTED : redact(v, depth + 1);
     }
     return out;
   }
