@@ -7,17 +7,24 @@
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
 import autocannon from "autocannon";
 import { convertV4MiniflareOptions, Miniflare, NoOpLog } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 
-export function buildBundle(): string {
-  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist", "--env", ""], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  return "dist/index.js";
+/**
+ * `wrangler deploy --dry-run` of the Worker (or of another entry with the same
+ * config, e.g. a benchmark fixture); returns the bundle's path.
+ */
+export function buildBundle(entry?: string, outdir = "dist"): string {
+  execFileSync(
+    "wrangler",
+    ["deploy", "--dry-run", "--outdir", outdir, "--env", "", ...(entry ? [entry] : [])],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return entry ? `${outdir}/${basename(entry).replace(/\.ts$/, ".js")}` : `${outdir}/index.js`;
 }
 
 export interface Target {
