@@ -70,7 +70,9 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const connections of [16, 64]) {
       for (const [name, run] of Object.entries(targets)) {
-        (results[`${name}@${connections}`] ??= []).push(await run(connections));
+        const key = `${name}@${connections}`;
+        results[key] ??= [];
+        results[key].push(await run(connections));
       }
     }
   }
