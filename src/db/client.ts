@@ -13,8 +13,8 @@ export { schema };
  *
  * Built without drizzle's relational `db.query` API: passing `{ schema }` makes
  * drizzle walk every table's relations on each construction, and a D1 session
- * database is constructed per request (~0.1 ms we measured on a cached read).
- * Repositories use the query builder with the tables from `schema.ts`.
+ * database is constructed per request. Repositories use the query builder with
+ * the tables from `schema.ts`.
  */
 export type Database = BaseSQLiteDatabase<"async", unknown>;
 

@@ -6,8 +6,8 @@ import type { Database } from "./client.ts";
 
 /**
  * drizzle over libSQL in Node (`file:` paths, `:memory:` or remote URLs): used by
- * the Node test project and scripts. Never bundled
- * into the Worker, which has no filesystem.
+ * the Node test project and scripts. Never bundled into the Worker, which has no
+ * filesystem.
  */
 export function createNodeDatabase(url: string, authToken?: string) {
   const client = createClient({ url, authToken });

@@ -16,9 +16,10 @@ const DOCUMENT_HEADERS = {
 };
 
 /**
- * Renders an HTML page with a per-response nonce-based CSP and the document headers. Every `<script` and
- * `<style` tag in `html` gets the nonce, so inline config blocks run while injected
- * markup does not. Extra sources (e.g. a CDN) are passed per page.
+ * Renders an HTML page with a per-response nonce-based CSP and the document
+ * headers. Every `<script` and `<style` tag in `html` gets the nonce, so inline
+ * config blocks run while injected markup does not. Extra sources (e.g. a CDN)
+ * are passed per page.
  */
 export function htmlPage(
   c: Context,

@@ -18,13 +18,6 @@ export function appendHeader(c: Context, name: string, value: string): void {
   write(c, (h) => h.append(name, value));
 }
 
-/** Sets every header of a prebuilt list (e.g. static security headers) in one pass. */
-export function setHeaders(c: Context, headers: readonly (readonly [string, string])[]): void {
-  write(c, (h) => {
-    for (const [name, value] of headers) h.set(name, value);
-  });
-}
-
 function write(c: Context, apply: (headers: Headers) => void): void {
   try {
     apply(c.res.headers);

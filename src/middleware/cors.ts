@@ -56,9 +56,9 @@ const browserCors = honoCors({
  * Requests without `Origin` (API clients, curl, servers — most of our traffic) skip
  * hono's CORS middleware: it writes its headers onto a placeholder response before
  * the route runs and appends `Vary` through `c.header()` afterwards, and each of
- * those makes Hono copy the whole response (measured: a third of a cached read's
- * cost). They only need `Vary: Origin`, so a shared cache never hands a browser's
- * CORS answer to them or the other way round.
+ * those makes Hono copy the whole response (docs/benchmarks.md). They only need
+ * `Vary: Origin`, so a shared cache never hands a browser's CORS answer to them
+ * or the other way round.
  */
 export const cors = (): MiddlewareHandler<AppEnv> =>
   async function cors(c, next) {
