@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { sessionDatabase } from "../db/client.ts";
 import { type AppEnv, ConfigError, loadConfig } from "../env.ts";
 import { ApiError } from "../lib/problem.ts";
+import { setHeader } from "../lib/response-headers.ts";
 
 /**
  * Validates configuration (memoised per isolate) and exposes it and a request-scoped
@@ -23,5 +24,5 @@ export const config = (): MiddlewareHandler<AppEnv> =>
     c.set("db", db);
     await next();
     const b = bookmark();
-    if (b) c.res.headers.set("x-d1-bookmark", b);
+    if (b) setHeader(c, "x-d1-bookmark", b);
   };

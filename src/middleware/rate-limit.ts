@@ -3,6 +3,7 @@ import { endTime, startTime } from "hono/timing";
 import type { AppEnv } from "../env.ts";
 import { clientIp } from "../lib/client-ip.ts";
 import { ApiError } from "../lib/problem.ts";
+import { appendHeader } from "../lib/response-headers.ts";
 import { increment } from "../observability/metrics.ts";
 import { checkLimit, rateLimitHeaders } from "../rate-limit/limiter.ts";
 import { POLICIES, type Policy, type PolicyName } from "../rate-limit/policies.ts";
@@ -85,6 +86,6 @@ export const rateLimit = ({
       });
     }
     await next();
-    c.res.headers.append("RateLimit-Policy", headers["RateLimit-Policy"]);
-    c.res.headers.append("RateLimit", headers.RateLimit);
+    appendHeader(c, "RateLimit-Policy", headers["RateLimit-Policy"]);
+    appendHeader(c, "RateLimit", headers.RateLimit);
   };

@@ -26,18 +26,6 @@ export function redactString(value: string): string {
     .replace(EMAIL, "[EMAIL]");
 }
 
-// Log field names repeat on every line: remember the verdict per name (bounded,
-// names are code-defined, but a caller could log user-supplied object keys).
-const secretKeys = new Map<string, boolean>();
-function isSecretKey(key: string): boolean {
-  let secret = secretKeys.get(key);
-  if (secret === undefined) {
-    secret = SECRET_KEY.test(key);
-    if (secretKeys.size < 1_000) secretKeys.set(key, secret);
-  }
-  return secret;
-}
-
 /** Deep-copies `value` with secret-named keys blanked and strings scrubbed. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return "[TRUNCATED]";
@@ -49,7 +37,7 @@ export function redact(value: unknown, depth = 0): unknown {
     for (const [key, v] of Object.entries(value)) {
       // Secret-named strings are blanked; numbers and booleans (counts, flags) are not secrets.
       out[key] =
-        isSecretKey(key) && typeof v === "string" && v !== "" ? REDACTED : redact(v, depth + 1);
+        SECRET_KEY.test(key) && typeof v === "string" && v !== "" ? REDACTED : redact(v, depth + 1);
     }
     return out;
   }

@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { createRouter } from "../../lib/create-router.ts";
 import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { appendHeader, setHeader } from "../../lib/response-headers.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
 import type { ServerInput } from "../../services/servers/servers.ts";
@@ -72,9 +73,9 @@ const fromV1 = (b: z.infer<typeof V1Body>) => ({
 /** Every v1 response says it is deprecated, when it ends, and where to go. */
 const deprecation: MiddlewareHandler<AppEnv> = async function deprecation(c, next) {
   await next();
-  c.res.headers.set("Deprecation", `@${DEPRECATED_SINCE}`);
-  c.res.headers.set("Sunset", SUNSET);
-  c.res.headers.append("Link", SUCCESSOR);
+  setHeader(c, "Deprecation", `@${DEPRECATED_SINCE}`);
+  setHeader(c, "Sunset", SUNSET);
+  appendHeader(c, "Link", SUCCESSOR);
 };
 
 const base = { tags: ["Servers (v1, deprecated)"], security: SECURITY, deprecated: true as const };
