@@ -3,6 +3,7 @@ import { runScheduled } from "./cron/index.ts";
 import type { Bindings } from "./env.ts";
 import { handleQueue } from "./queues/consumer.ts";
 
+export { AuditSequencer } from "./audit/sequencer.ts";
 export { RateLimiter } from "./rate-limit/durable-object.ts";
 
 // Built once per isolate: routing tables and middleware are immutable after setup.
@@ -11,6 +12,6 @@ const app = createApp();
 // Wrangler needs the default export to be the Worker's handlers.
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  queue: (batch, env) => handleQueue(batch, env),
-  scheduled: (controller, env) => runScheduled(controller, env),
+  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
+  scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Bindings>;

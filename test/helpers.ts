@@ -117,3 +117,15 @@ export async function createKey(token: string, body: Record<string, unknown> = {
     201,
   );
 }
+
+/** Seals every committed audit entry through the real sequencer object; returns how many. */
+export async function sealAudit(): Promise<number> {
+  const { env } = await import("cloudflare:workers");
+  const { sequencerStub } = await import("../src/audit/wake.ts");
+  let sealed = 0;
+  for (;;) {
+    const r = await sequencerStub(env.AUDIT_SEQUENCER).seal();
+    sealed += r.sealed;
+    if (!r.more) return sealed;
+  }
+}

@@ -1,12 +1,21 @@
+import { requestSeal } from "../audit/wake.ts";
 import { getDatabase } from "../db/client.ts";
 import { type Bindings, loadConfig } from "../env.ts";
+import { systemWrite } from "../lib/mutate.ts";
+import type { Logger } from "../observability/logger.ts";
 import { createLogger } from "../observability/logger.ts";
 import { startSpan } from "../observability/trace.ts";
-import { appendAudit } from "../services/audit/audit-log.ts";
+import { sweepUnsentJobs } from "../queues/enqueue.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { enqueueProbes } from "./probes.ts";
 
-type CronTask = (env: Bindings, traceparent: string) => Promise<Record<string, unknown>>;
+interface CronRun {
+  env: Bindings;
+  ctx: ExecutionContext;
+  traceparent: string;
+  logger: Logger;
+}
+type CronTask = (run: CronRun) => Promise<Record<string, unknown>>;
 
 /**
  * Every Cron Trigger in wrangler.toml, by expression. The scheduled handler looks
@@ -15,25 +24,38 @@ type CronTask = (env: Bindings, traceparent: string) => Promise<Record<string, u
 export const CRON_TASKS: Record<string, { name: string; run: CronTask }> = {
   "*/5 * * * *": {
     name: "health-probes",
-    run: (env, tp) => enqueueProbes(getDatabase(env), env.JOBS, tp),
+    // Also the safety net of the write path: jobs committed but never sent are
+    // sent, and the audit sequencer is woken in case every other wake-up was lost.
+    run: async ({ env, traceparent }) => {
+      const db = getDatabase(env);
+      const probes = await enqueueProbes(db, env.JOBS, traceparent);
+      const resent = await sweepUnsentJobs(db, env.JOBS);
+      await requestSeal(env.AUDIT_SEQUENCER);
+      return { ...probes, unsent_jobs_resent: resent };
+    },
   },
   "0 4 * * *": {
     name: "maintenance",
-    run: async (env) => {
-      const db = getDatabase(env);
-      const deleted = await runMaintenance(db);
-      await appendAudit(db, {
-        actorType: "system",
-        action: "maintenance.cleanup",
-        resourceType: "database",
-        summary: { deleted },
-      });
+    run: async ({ env, ctx, logger }) => {
+      const deleted = await runMaintenance(getDatabase(env));
+      await systemWrite(env, ctx, logger)
+        .auditAs({
+          actorType: "system",
+          action: "maintenance.cleanup",
+          resourceType: "database",
+          summary: { deleted },
+        })
+        .commit();
       return { deleted };
     },
   },
 };
 
-export async function runScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
+export async function runScheduled(
+  controller: ScheduledController,
+  env: Bindings,
+  ctx: ExecutionContext,
+): Promise<void> {
   const config = loadConfig(env);
   const trace = startSpan(null);
   const logger = createLogger({ cron: controller.cron, trace_id: trace.traceId }, config.LOG_LEVEL);
@@ -44,7 +66,7 @@ export async function runScheduled(controller: ScheduledController, env: Binding
   }
   const started = Date.now();
   try {
-    const result = await task.run(env, trace.traceparent);
+    const result = await task.run({ env, ctx, traceparent: trace.traceparent, logger });
     logger.info("cron finished", { task: task.name, duration_ms: Date.now() - started, ...result });
   } catch (error) {
     logger.error("cron failed", {

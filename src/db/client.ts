@@ -1,4 +1,5 @@
 import { createClient } from "@libsql/client/web";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
@@ -16,7 +17,16 @@ export { schema };
  * database is constructed per request. Repositories use the query builder with
  * the tables from `schema.ts`.
  */
-export type Database = BaseSQLiteDatabase<"async", unknown>;
+export type Database = BaseSQLiteDatabase<"async", unknown> & {
+  /**
+   * Runs the statements in order as one transaction (D1 batch, libSQL write
+   * batch): all of them commit or none does. Every mutation goes through this
+   * (see db/mutation.ts).
+   */
+  batch<U extends BatchItem<"sqlite">, T extends Readonly<[U, ...U[]]>>(
+    batch: T,
+  ): Promise<BatchResponse<T>>;
+};
 
 export interface DatabaseBindings {
   DB: D1Database;

@@ -123,8 +123,12 @@ export const oauthAccounts = sqliteTable(
 export const auditLogs = sqliteTable(
   "audit_logs",
   {
-    /** Position in the hash chain; assigned as head + 1, unique, so the chain cannot fork. */
-    seq: integer("seq").primaryKey(),
+    /**
+     * Position in the chain, assigned by SQLite inside the writing transaction
+     * (AUTOINCREMENT: never reused, even after the newest rows are archived), so
+     * seq order is commit order and concurrent writers never conflict.
+     */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
     id: text("id").notNull().unique(),
     createdAt: text("created_at").notNull(),
     actorType: text("actor_type", { enum: ["user", "api_key", "system", "anonymous"] }).notNull(),
@@ -137,16 +141,21 @@ export const auditLogs = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
     requestId: text("request_id"),
-    /** SHA-256 of the previous row's `hash` ("0"×64 for the first row ever). */
-    prevHash: text("prev_hash").notNull(),
-    /** SHA-256 over this row's content and `prev_hash`. */
-    hash: text("hash").notNull(),
+    /**
+     * SHA-256 of the previous row's `hash` ("0"×64 for the first row ever). Null
+     * until the sequencer seals the row (services/audit/seal.ts).
+     */
+    prevHash: text("prev_hash"),
+    /** SHA-256 over this row's content and `prev_hash`; null while unsealed. */
+    hash: text("hash"),
   },
   (t) => [
     index("audit_logs_created_idx").on(t.createdAt, t.seq),
     index("audit_logs_actor_idx").on(t.actorId, t.seq),
     index("audit_logs_action_idx").on(t.action, t.seq),
     index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.seq),
+    // The sequencer's work list and the sealing-lag probe: only unsealed rows.
+    index("audit_logs_unsealed_idx").on(t.seq).where(sql`${t.hash} is null`),
   ],
 );
 
@@ -209,7 +218,12 @@ export const idempotencyKeys = sqliteTable(
     /** `<principal>:<method> <path>:<Idempotency-Key>` */
     key: text("key").primaryKey(),
     requestHash: text("request_hash").notNull(),
-    state: text("state", { enum: ["running", "done"] }).notNull(),
+    /**
+     * `running` while the first request is in flight; `committed` once its
+     * mutation committed (set inside the mutation's own batch); `done` when its
+     * response is stored for replay.
+     */
+    state: text("state", { enum: ["running", "committed", "done"] }).notNull(),
     status: integer("status"),
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
     body: text("body"),
@@ -236,6 +250,11 @@ export const jobs = sqliteTable(
     /** Deliveries started so far (a retry increments it). */
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    /**
+     * The message's payload, kept so that a job committed with its mutation but
+     * never sent (the queue send failed after commit) can be re-sent by the sweep.
+     */
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>(),
     result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
     traceparent: text("traceparent"),
     createdAt: text("created_at").notNull(),
@@ -246,6 +265,8 @@ export const jobs = sqliteTable(
   (t) => [
     index("jobs_owner_idx").on(t.ownerId, t.id),
     index("jobs_status_finished_idx").on(t.status, t.finishedAt),
+    // The unsent-job sweep: queued jobs by age.
+    index("jobs_status_created_idx").on(t.status, t.createdAt),
   ],
 );
 

@@ -1,19 +1,19 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
-import { type AuditEntry, appendAudit } from "../services/audit/audit-log.ts";
+import type { AuditEntry } from "../services/audit/audit-log.ts";
 import { clientIp } from "./client-ip.ts";
 
-type RouteAudit = Omit<AuditEntry, "actorType" | "ip" | "userAgent" | "requestId"> &
+export type RouteAudit = Omit<AuditEntry, "actorType" | "ip" | "userAgent" | "requestId"> &
   Partial<Pick<AuditEntry, "actorType">>;
 
 /**
- * The single helper every mutating route calls: fills actor, IP, user agent and
- * request id from the request, then appends to the hash-chained audit log.
- * Awaited (not waitUntil): a mutation without its audit row must not look successful.
+ * The audit entry for a route's mutation: fills actor, IP, user agent and request
+ * id from the request. Routes add it to their mutation (`unit.audit(...)`), so it
+ * commits in the same batch as the change it records.
  */
-export function audit(c: Context<AppEnv>, entry: RouteAudit) {
+export function auditEntry(c: Context<AppEnv>, entry: RouteAudit): AuditEntry {
   const p = c.get("principal");
-  return appendAudit(c.get("db"), {
+  return {
     actorType: entry.actorType ?? (p ? (p.kind === "api_key" ? "api_key" : "user") : "anonymous"),
     actorId:
       entry.actorId !== undefined
@@ -30,5 +30,5 @@ export function audit(c: Context<AppEnv>, entry: RouteAudit) {
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
     requestId: c.get("requestId"),
-  });
+  };
 }

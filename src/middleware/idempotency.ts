@@ -5,6 +5,13 @@ import { sha256Hex, utf8 } from "../lib/encoding.ts";
 import { ApiError } from "../lib/problem.ts";
 import { claim, complete, release } from "../services/idempotency/idempotency.ts";
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The Idempotency-Key claim this request holds; its mutation marks it committed. */
+    idempotencyClaim?: string;
+  }
+}
+
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["content-type", "location", "etag"];
 
@@ -53,6 +60,13 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
           errors: [{ path: "header.idempotency-key", message: "reused with a different request" }],
         });
       }
+      if (existing.state === "committed") {
+        // The first request's write committed but its response was not stored.
+        throw new ApiError("conflict", {
+          detail:
+            "A request with this Idempotency-Key already succeeded, but its response is not available; fetch the resource instead",
+        });
+      }
       if (existing.state === "running") {
         throw new ApiError("conflict", {
           detail: "A request with this Idempotency-Key is still being processed",
@@ -64,6 +78,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
       return new Response(existing.body, { status: existing.status ?? 200, headers });
     }
 
+    c.set("idempotencyClaim", scoped);
     await next();
     const res = c.res;
     // Like Stripe, only a request that did something is remembered: an error means
@@ -77,5 +92,12 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
       const v = res.headers.get(h);
       if (v) headers[h] = v;
     }
-    await complete(db, scoped, { status: res.status, headers, body: await res.clone().text() });
+    // After the commit: storing the replay must not turn a success into an error.
+    // If it fails, the claim stays `committed` (set in the mutation's batch), so a
+    // retry is refused rather than run twice.
+    try {
+      await complete(db, scoped, { status: res.status, headers, body: await res.clone().text() });
+    } catch (error) {
+      c.get("logger").error("idempotency response not stored", { error: String(error) });
+    }
   };

@@ -3,9 +3,9 @@ import { getDatabase } from "../db/client.ts";
 import { type JobRow, jobs } from "../db/schema.ts";
 import { type Bindings, loadConfig } from "../env.ts";
 import { nowIso } from "../lib/ids.ts";
+import { systemWrite } from "../lib/mutate.ts";
 import { createLogger } from "../observability/logger.ts";
 import { increment } from "../observability/metrics.ts";
-import { appendAudit } from "../services/audit/audit-log.ts";
 import { enqueueJobs, type JobMessage } from "./enqueue.ts";
 import { jobMessageSchema, jobsByType } from "./registry.ts";
 
@@ -144,36 +144,45 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Bindings): 
 export async function consumeDeadLetters(
   batch: MessageBatch<unknown>,
   env: Bindings,
+  ctx: ExecutionContext,
 ): Promise<void> {
-  const db = getDatabase(env);
+  const logger = createLogger({ queue: batch.queue }, loadConfig(env).LOG_LEVEL);
   for (const message of batch.messages) {
     const body = message.body as Partial<JobMessage> | null;
     const jobId = typeof body?.job_id === "string" ? body.job_id : null;
-    if (jobId) {
-      const now = nowIso();
-      await db
-        .update(jobs)
-        .set({
-          status: "dead",
-          finishedAt: sql`coalesce(${jobs.finishedAt}, ${now})`,
-          updatedAt: now,
-        })
-        .where(eq(jobs.id, jobId));
-    }
-    await appendAudit(db, {
+    const unit = systemWrite(env, ctx, logger);
+    unit.auditAs({
       actorType: "system",
       action: "job.dead_lettered",
       resourceType: "job",
       resourceId: jobId,
       summary: { type: typeof body?.type === "string" ? body.type : "unknown", queue: batch.queue },
     });
+    if (jobId) {
+      const now = nowIso();
+      unit.write(
+        unit.db
+          .update(jobs)
+          .set({
+            status: "dead",
+            finishedAt: sql`coalesce(${jobs.finishedAt}, ${now})`,
+            updatedAt: now,
+          })
+          .where(eq(jobs.id, jobId)),
+      );
+    }
+    await unit.commit();
     increment("jobs_dead_lettered_total");
     message.ack();
   }
 }
 
 /** Routes a batch to the right consumer by queue name. */
-export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
-  if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  env: Bindings,
+  ctx: ExecutionContext,
+): Promise<void> {
+  if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env, ctx);
   else await consumeJobs(batch, env);
 }

@@ -1,4 +1,4 @@
-import { createScheduledController } from "cloudflare:test";
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env.ts";
@@ -46,6 +46,7 @@ describe("*/5 * * * * health probes", () => {
     await worker.scheduled(
       createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
       { ...env, JOBS: queue } as Bindings,
+      createExecutionContext(),
     );
     const expected = 200; // 250 servers, every fifth without a URL
     const jobs = await env.DB.prepare(
@@ -63,10 +64,14 @@ describe("*/5 * * * * health probes", () => {
     const before = await count();
     const { queue, calls } = countingQueue();
     await expect(
-      worker.scheduled(createScheduledController({ cron: "1 1 1 1 1" }), {
-        ...env,
-        JOBS: queue,
-      } as Bindings),
+      worker.scheduled(
+        createScheduledController({ cron: "1 1 1 1 1" }),
+        {
+          ...env,
+          JOBS: queue,
+        } as Bindings,
+        createExecutionContext(),
+      ),
     ).resolves.toBeUndefined();
     expect(calls).toEqual([]);
     expect(await count()).toBe(before);
@@ -142,7 +147,11 @@ describe("0 4 * * * maintenance", () => {
         t(-day),
       ),
     ]);
-    await worker.scheduled(createScheduledController({ cron: "0 4 * * *" }), env as Bindings);
+    await worker.scheduled(
+      createScheduledController({ cron: "0 4 * * *" }),
+      env as Bindings,
+      createExecutionContext(),
+    );
     const ids = async (table: string, col = "id") =>
       (await env.DB.prepare(`select ${col} as id from ${table}`).all<{ id: string }>()).results.map(
         (r) => r.id,

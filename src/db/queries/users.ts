@@ -1,9 +1,19 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import type { Database } from "../client.ts";
 import { isUniqueViolation } from "../errors.ts";
-import { type Role, type UserRow, users } from "../schema.ts";
+import { insertIf } from "../mutation.ts";
+import {
+  apiKeys,
+  oauthAccounts,
+  type Role,
+  refreshTokens,
+  serverChecks,
+  servers,
+  type UserRow,
+  users,
+} from "../schema.ts";
 
 /** Canonical form of an e-mail address for storage and lookup. */
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
@@ -17,10 +27,39 @@ export interface CreateUserInput {
   role?: Role;
 }
 
+/** A new user's row with an explicit role; see {@link insertUser}. */
+export function newUserRow(input: CreateUserInput & { role: Role }): UserRow {
+  const now = nowIso();
+  return {
+    id: uuidv7(),
+    email: normaliseEmail(input.email),
+    name: input.name,
+    role: input.role,
+    passwordHash: input.passwordHash,
+    emailVerifiedAt: input.emailVerified ? now : null,
+    disabledAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** No user exists yet: the condition under which a registration becomes admin. */
+export const noUsersYet = sql`not exists (select 1 from ${users})`;
+
 /**
- * Inserts a user. Without an explicit role, the first user of an empty database
- * becomes admin: decided inside the single INSERT … SELECT statement, so two
- * concurrent first registrations cannot both become admin.
+ * The INSERT of a new user, for a mutation. With a condition (`noUsersYet` for
+ * the first admin) the row is inserted only while it holds, so of two
+ * concurrent first registrations only one becomes admin. An e-mail already
+ * registered fails the whole batch (unique index).
+ */
+export const insertUser = (db: Database, row: UserRow, onlyIf?: SQL) =>
+  insertIf(db, users, row, onlyIf).returning({ id: users.id });
+
+/**
+ * Inserts a user on its own (OAuth sign-up, seed). Without an explicit role, the
+ * first user of an empty database becomes admin: decided inside the single
+ * INSERT … SELECT statement, so two concurrent first registrations cannot both
+ * become admin.
  */
 export async function createUser(
   db: Database,
@@ -94,21 +133,58 @@ export interface UpdateUserInput {
   passwordHash?: string | undefined;
 }
 
+/** The columns a patch changes. */
+export function userPatchColumns(patch: UpdateUserInput, now = nowIso()): Partial<UserRow> {
+  const set: Partial<UserRow> = { updatedAt: now };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.role !== undefined) set.role = patch.role;
+  if (patch.passwordHash !== undefined) set.passwordHash = patch.passwordHash;
+  if (patch.disabled !== undefined) set.disabledAt = patch.disabled ? now : null;
+  return set;
+}
+
+/** The UPDATE of a user, under an optional extra condition; returns the row, or nothing. */
+export const updateUserWhere = (db: Database, id: string, set: Partial<UserRow>, onlyIf?: SQL) =>
+  db
+    .update(users)
+    .set(set)
+    .where(and(eq(users.id, id), onlyIf))
+    .returning();
+
 export async function updateUser(
   db: Database,
   id: string,
   patch: UpdateUserInput,
 ): Promise<UserRow | undefined> {
-  const now = nowIso();
-  const set: Partial<typeof users.$inferInsert> = { updatedAt: now };
-  if (patch.name !== undefined) set.name = patch.name;
-  if (patch.role !== undefined) set.role = patch.role;
-  if (patch.passwordHash !== undefined) set.passwordHash = patch.passwordHash;
-  if (patch.disabled !== undefined) set.disabledAt = patch.disabled ? now : null;
-  return db.update(users).set(set).where(eq(users.id, id)).returning().get();
+  return updateUserWhere(db, id, userPatchColumns(patch)).get();
+}
+
+/**
+ * Statements deleting a user and everything they own, children first. Spelled
+ * out rather than left to ON DELETE CASCADE, which libSQL connections do not
+ * enforce unless foreign keys are switched on, so both drivers delete the same
+ * rows. Each is guarded by `onlyIf` (the last-admin rule); the user's own DELETE
+ * returns the row when it applied.
+ */
+export function deleteUserStatements(db: Database, id: string, onlyIf?: SQL) {
+  const ownServers = db.select({ id: servers.id }).from(servers).where(eq(servers.ownerId, id));
+  return {
+    dependents: [
+      db.delete(serverChecks).where(and(inArray(serverChecks.serverId, ownServers), onlyIf)),
+      db.delete(servers).where(and(eq(servers.ownerId, id), onlyIf)),
+      db.delete(apiKeys).where(and(eq(apiKeys.ownerId, id), onlyIf)),
+      db.delete(refreshTokens).where(and(eq(refreshTokens.userId, id), onlyIf)),
+      db.delete(oauthAccounts).where(and(eq(oauthAccounts.userId, id), onlyIf)),
+    ] as const,
+    user: db
+      .delete(users)
+      .where(and(eq(users.id, id), onlyIf))
+      .returning({ id: users.id }),
+  };
 }
 
 export async function deleteUser(db: Database, id: string): Promise<boolean> {
-  const rows = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id }).all();
-  return rows.length > 0;
+  const { dependents, user } = deleteUserStatements(db, id);
+  const results = await db.batch([...dependents, user]);
+  return results[dependents.length].length > 0;
 }

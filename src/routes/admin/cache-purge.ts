@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditOnly } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, SECURITY } from "../../middleware/auth.ts";
@@ -61,7 +61,7 @@ export const purgeRoute = createRoute({
 export const purgeHandler: RouteHandler<typeof purgeRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const result = await purge(c.env, c.get("config"), body, c.get("trace").traceparent);
-  await audit(c, {
+  await auditOnly(c, {
     action: "cache.purged",
     resourceType: "cache",
     summary: { request: body, global: result.global.status },

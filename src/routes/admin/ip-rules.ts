@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { ipInAny, parseCidr } from "../../lib/cidr.ts";
 import { clientIp } from "../../lib/client-ip.ts";
+import { auditOnly } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, SECURITY } from "../../middleware/auth.ts";
@@ -73,7 +73,7 @@ export const putIpRulesHandler: RouteHandler<typeof putIpRulesRoute, AppEnv> = a
   }
   const before = (await loadIpRules(c.env.CACHE)).rules;
   const rules = await saveIpRules(c.env.CACHE, [...new Set(deny)]);
-  await audit(c, {
+  await auditOnly(c, {
     action: "ip_rules.updated",
     resourceType: "ip_rules",
     summary: { before: { deny: before.deny }, after: { deny: rules.deny } },

@@ -1,11 +1,12 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { keyringFor } from "../../lib/crypto.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
-import { createApiKey } from "../../services/api-keys/api-keys.ts";
+import { newApiKey } from "../../services/api-keys/api-keys.ts";
 import { CreateApiKeyBody, CreatedApiKeySchema, toCreatedApiKeyDto } from "./schemas.ts";
 
 export const createApiKeyRoute = createRoute({
@@ -36,7 +37,7 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
       detail: `You cannot grant scopes you do not hold: ${excess.join(", ")}`,
     });
   }
-  const created = await createApiKey(c.get("db"), await keyringFor(c.get("config")), {
+  const created = await newApiKey(await keyringFor(c.get("config")), {
     ownerId: p.userId,
     name: body.name,
     scopes: body.scopes,
@@ -46,7 +47,9 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
     maxConcurrency: body.max_concurrency,
     requireSignature: body.require_signature,
   });
-  await audit(c, {
+  const unit = requestWrite(c);
+  unit.write(unit.db.insert(apiKeys).values(created.row));
+  unit.audit({
     action: "api_key.created",
     resourceType: "api_key",
     resourceId: created.row.id,
@@ -58,6 +61,7 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
       },
     },
   });
+  await unit.commit();
   c.header("Location", `/api/v2/api-keys/${created.row.id}`);
   c.header("Cache-Control", "no-store");
   return c.json(toCreatedApiKeyDto(created), 201);

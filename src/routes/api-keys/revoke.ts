@@ -1,10 +1,13 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { and, eq, isNull } from "drizzle-orm";
+import { rowExists } from "../../db/mutation.ts";
+import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
-import { findApiKey, revokeApiKey } from "../../services/api-keys/api-keys.ts";
+import { findApiKey, revokeApiKeyIfActive } from "../../services/api-keys/api-keys.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
 import { ApiKeyIdParam } from "./schemas.ts";
 
@@ -31,15 +34,19 @@ export const revokeApiKeyHandler: RouteHandler<typeof revokeApiKeyRoute, AppEnv>
   // Someone else's key is 404, not 403: its existence is not ours to reveal. Admins see all.
   const key = await findApiKey(c.get("db"), id, p.role === "admin" ? null : p.userId);
   if (!key) throw new ApiError("not_found", { detail: "No API key with that id" });
-  const revoked = await revokeApiKey(c.get("db"), id);
-  await invalidateKey(c.env, key.keyHash);
-  if (revoked) {
-    await audit(c, {
-      action: "api_key.revoked",
-      resourceType: "api_key",
-      resourceId: id,
-      summary: { before: { name: key.name } },
-    });
-  }
+  // Revoking twice is fine (204) but audited once: the entry lands only with the
+  // UPDATE that actually revokes.
+  const unit = requestWrite(c).onlyIf(
+    rowExists(apiKeys, and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))!),
+  );
+  unit.audit({
+    action: "api_key.revoked",
+    resourceType: "api_key",
+    resourceId: id,
+    summary: { before: { name: key.name } },
+  });
+  unit.write(revokeApiKeyIfActive(unit.db, id));
+  unit.afterCommit(() => invalidateKey(c.env, key.keyHash));
+  await unit.commit();
   return c.body(null, 204);
 };

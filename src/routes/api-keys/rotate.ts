@@ -1,11 +1,18 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { rowExists } from "../../db/mutation.ts";
+import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { keyringFor } from "../../lib/crypto.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
-import { findApiKey, rotateApiKey } from "../../services/api-keys/api-keys.ts";
+import {
+  findApiKey,
+  keyIsActive,
+  planRotation,
+  retireRotatedKey,
+} from "../../services/api-keys/api-keys.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
 import {
   ApiKeyIdParam,
@@ -41,21 +48,33 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
   const grace = RotateApiKeyBody.parse(c.req.valid("json") ?? {}).grace_period_seconds;
   const old = await findApiKey(c.get("db"), id, p.role === "admin" ? null : p.userId);
   if (!old) throw new ApiError("not_found", { detail: "No API key with that id" });
-  const rotated = await rotateApiKey(c.get("db"), await keyringFor(c.get("config")), old, grace);
-  if (!rotated.ok)
-    throw new ApiError("conflict", {
+  const planned = await planRotation(await keyringFor(c.get("config")), old, grace);
+  const inactive = () =>
+    new ApiError("conflict", {
       detail: "Only an active key that was not already rotated can be rotated",
     });
-  await invalidateKey(c.env, old.keyHash);
-  await audit(c, {
+  if (!planned.ok) throw inactive();
+  const rotation = planned.value;
+  // One batch: the replacement key, the audit entry and the old key's retirement,
+  // all under "the old key is still active" (a concurrent rotation or revocation
+  // makes this one apply nothing).
+  const unit = requestWrite(c).onlyIf(rowExists(apiKeys, keyIsActive(old.id)));
+  unit.record(apiKeys, [rotation.replacement.row]);
+  unit.audit({
     action: "api_key.rotated",
     resourceType: "api_key",
     resourceId: old.id,
     summary: {
-      after: { replaced_by: rotated.value.row.id, old_key_expires_at: rotated.value.oldExpiresAt },
+      after: {
+        replaced_by: rotation.replacement.row.id,
+        old_key_expires_at: rotation.oldExpiresAt,
+      },
     },
   });
-  c.header("Location", `/api/v2/api-keys/${rotated.value.row.id}`);
+  const retired = unit.write(retireRotatedKey(unit.db, old.id, rotation));
+  unit.afterCommit(() => invalidateKey(c.env, old.keyHash));
+  if (!(await unit.commit())(retired).length) throw inactive();
+  c.header("Location", `/api/v2/api-keys/${rotation.replacement.row.id}`);
   c.header("Cache-Control", "no-store");
-  return c.json(toCreatedApiKeyDto(rotated.value), 201);
+  return c.json(toCreatedApiKeyDto(rotation.replacement), 201);
 };

@@ -16,8 +16,12 @@ export const AuditLogSchema = z
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     request_id: z.string().nullable(),
-    prev_hash: z.string(),
-    hash: z.string(),
+    sealed: z.boolean().openapi({
+      description:
+        "Whether the entry is linked into the hash chain yet. Entries are committed with their change and sealed by the sequencer shortly after (normally within a second).",
+    }),
+    prev_hash: z.string().nullable().openapi({ description: "null until sealed" }),
+    hash: z.string().nullable().openapi({ description: "null until sealed" }),
   })
   .openapi("AuditLog");
 
@@ -36,21 +40,25 @@ export const toAuditDto = (r: AuditLogRow) => ({
   ip: r.ip,
   user_agent: r.userAgent,
   request_id: r.requestId,
+  sealed: r.hash !== null,
   prev_hash: r.prevHash,
   hash: r.hash,
 });
 
 export const VerifySchema = z
   .object({
-    valid: z.boolean(),
-    checked: z.number().int(),
+    valid: z.boolean().openapi({ description: "The sealed chain is intact" }),
+    checked: z.number().int().openapi({ description: "Sealed entries checked" }),
     first_seq: z.number().int().nullable(),
     last_seq: z.number().int().nullable(),
+    unsealed: z.number().int().openapi({
+      description: "Newest entries committed but not sealed yet (not covered by `valid`)",
+    }),
     broken: z
       .object({
         seq: z.number().int(),
         id: z.string(),
-        reason: z.enum(["hash_mismatch", "prev_hash_mismatch", "gap"]),
+        reason: z.enum(["hash_mismatch", "prev_hash_mismatch", "gap", "unsealed_before_sealed"]),
       })
       .optional(),
   })

@@ -2,8 +2,8 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { findUserByEmail, updateUser } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { clientIp } from "../../lib/client-ip.ts";
+import { auditOnly } from "../../lib/mutate.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import {
   DUMMY_PASSWORD_HASH,
@@ -21,7 +21,7 @@ import {
 } from "../../rate-limit/brute-force.ts";
 import { LimiterUnavailable } from "../../rate-limit/limiter.ts";
 import { LoginBody, TokenResponse } from "./schemas.ts";
-import { auditSelf, sessionBody } from "./sign-in.ts";
+import { signIn } from "./sign-in.ts";
 
 export const loginRoute = createRoute({
   method: "post",
@@ -80,7 +80,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
     const counts = await guarded(recordFailure(c.env, account, ip));
     for (const [kind, r] of Object.entries(counts)) {
       if (r.lockedForMs > 0) {
-        await audit(c, {
+        await auditOnly(c, {
           actorType: "anonymous",
           actorId: null,
           action: "auth.lockout",
@@ -90,7 +90,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
         });
       }
     }
-    await audit(c, {
+    await auditOnly(c, {
       actorType: "anonymous",
       actorId: null,
       action: "auth.login_failed",
@@ -113,6 +113,6 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
     );
   }
   await guarded(recordSuccess(c.env, account, ip));
-  await auditSelf(c, user, "auth.login");
-  return c.json(await sessionBody(c, user), 200);
+  const { body } = await signIn(c, user, [{ action: "auth.login" }]);
+  return c.json(body, 200);
 };

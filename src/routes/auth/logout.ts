@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { commonErrors } from "../../lib/openapi.ts";
-import { revokeRefreshToken } from "../../services/auth/refresh-tokens.ts";
+import { findRefreshToken, revokeFamilyStatement } from "../../services/auth/refresh-tokens.ts";
 import { RefreshBody } from "./schemas.ts";
 
 export const logoutRoute = createRoute({
@@ -19,15 +19,19 @@ export const logoutRoute = createRoute({
 });
 
 export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c) => {
-  const revoked = await revokeRefreshToken(c.get("db"), c.req.valid("json").refresh_token);
-  if (revoked) {
-    await audit(c, {
+  const token = await findRefreshToken(c.get("db"), c.req.valid("json").refresh_token);
+  if (token) {
+    // The family's revocation and its audit entry commit together.
+    const unit = requestWrite(c);
+    unit.audit({
       actorType: "user",
-      actorId: revoked.userId,
+      actorId: token.userId,
       action: "auth.logout",
       resourceType: "user",
-      resourceId: revoked.userId,
+      resourceId: token.userId,
     });
+    unit.write(revokeFamilyStatement(unit.db, token.familyId));
+    await unit.commit();
   }
   return c.body(null, 204);
 };

@@ -10,7 +10,7 @@ import { ApiError } from "../../lib/problem.ts";
 import { resilientFetch } from "../../outbound/fetch.ts";
 import { type ProviderProfile, signInWithProvider } from "../../services/auth/oauth.ts";
 import { TokenResponse } from "./schemas.ts";
-import { auditSelf, sessionBody } from "./sign-in.ts";
+import { signIn } from "./sign-in.ts";
 
 export const oauthRoute = createRoute({
   method: "get",
@@ -167,7 +167,10 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
     });
   }
   const { user, linked } = result.value;
-  if (linked) await auditSelf(c, user, "auth.oauth_linked", { provider });
-  await auditSelf(c, user, "auth.login", { provider });
-  return c.json(await sessionBody(c, user), 200);
+  const events = [
+    ...(linked ? [{ action: "auth.oauth_linked", summary: { provider } }] : []),
+    { action: "auth.login", summary: { provider } },
+  ];
+  const { body } = await signIn(c, user, events);
+  return c.json(body, 200);
 };

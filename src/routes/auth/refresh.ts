@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { findUserById } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditOnly } from "../../lib/mutate.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "../../services/auth/access-token.ts";
@@ -33,7 +33,7 @@ export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (
   const rotated = await rotateRefreshToken(c.get("db"), refresh_token);
   if (!rotated.ok) {
     if (rotated.error === "reused") {
-      await audit(c, {
+      await auditOnly(c, {
         actorType: "anonymous",
         actorId: null,
         action: "auth.refresh_reuse",

@@ -1,12 +1,17 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { createUser } from "../../db/queries/users.ts";
+import { eq } from "drizzle-orm";
+import { isUniqueViolation } from "../../db/errors.ts";
+import { rowExists } from "../../db/mutation.ts";
+import { countUsers, insertUser, newUserRow, noUsersYet } from "../../db/queries/users.ts";
+import { users } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { hashPassword } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
 import { RegisterBody, TokenResponse } from "./schemas.ts";
-import { auditSelf, sessionBody } from "./sign-in.ts";
+import { signIn } from "./sign-in.ts";
 
 export const registerRoute = createRoute({
   method: "post",
@@ -25,21 +30,44 @@ export const registerRoute = createRoute({
   },
 });
 
+const emailTaken = () =>
+  new ApiError("conflict", {
+    detail: "An account with this e-mail address already exists",
+    errors: [{ path: "email", message: "already registered" }],
+  });
+
 export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const created = await createUser(c.get("db"), {
-    email: body.email,
-    name: body.name,
-    passwordHash: await hashPassword(body.password),
-  });
-  if (!created.ok) {
-    throw new ApiError("conflict", {
-      detail: "An account with this e-mail address already exists",
-      errors: [{ path: "email", message: "already registered" }],
-    });
+  const db = c.get("db");
+  const passwordHash = await hashPassword(body.password);
+  // The first account on an empty database becomes admin. The guess is checked
+  // inside the batch (`noUsersYet`); if another registration won the race, the
+  // batch inserts nothing and this one is retried as a viewer.
+  for (const role of (await countUsers(db)) === 0
+    ? (["admin", "viewer"] as const)
+    : ["viewer" as const]) {
+    const user = newUserRow({ email: body.email, name: body.name, passwordHash, role });
+    const unit = requestWrite(c);
+    const inserted = unit.write(
+      insertUser(unit.db, user, role === "admin" ? noUsersYet : undefined),
+    );
+    let session: Awaited<ReturnType<typeof signIn>>;
+    try {
+      // The user, their first refresh token and the audit entry: one batch.
+      session = await signIn(
+        c,
+        user,
+        [{ action: "user.registered", summary: { after: { role } } }],
+        unit,
+        rowExists(users, eq(users.id, user.id)),
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw emailTaken();
+      throw error;
+    }
+    if (!session.read(inserted).length) continue;
+    c.header("Location", `/api/v2/users/${user.id}`);
+    return c.json(session.body, 201);
   }
-  const user = created.value;
-  await auditSelf(c, user, "user.registered", { after: { role: user.role } });
-  c.header("Location", `/api/v2/users/${user.id}`);
-  return c.json(await sessionBody(c, user), 201);
+  throw new Error("registration inserted no row as viewer");
 };

@@ -1,29 +1,46 @@
+import type { SQL } from "drizzle-orm";
 import type { Context } from "hono";
-import type { UserRow } from "../../db/schema.ts";
+import { refreshTokens, type UserRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
-import { startSession } from "../../services/auth/session.ts";
+import { type RequestWrite, requestWrite } from "../../lib/mutate.ts";
+import { newSession } from "../../services/auth/session.ts";
 import { toUserDto } from "./schemas.ts";
 
-/** Audits an identity event where the user acts on their own account. */
-export const auditSelf = (
+export interface SignInEvent {
+  action: string;
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * Starts a session for `user` and renders the token body (login, OAuth,
+ * register). The refresh token and the audit entries (the user acting on their
+ * own account) commit in one batch, together with whatever `unit` already holds
+ * — for registration, the new user row, with `when` = "that row exists".
+ */
+export async function signIn(
   c: Context<AppEnv>,
   user: UserRow,
-  action: string,
-  summary?: Record<string, unknown>,
-) =>
-  audit(c, {
-    actorType: "user",
-    actorId: user.id,
-    action,
-    resourceType: "user",
-    resourceId: user.id,
-    summary: summary ?? null,
-  });
-
-/** Starts a session for `user` and renders the SPEC §9 token body (login, OAuth, register). */
-export async function sessionBody(c: Context<AppEnv>, user: UserRow) {
-  const session = await startSession(c.get("db"), c.get("config").JWT_SECRET, user);
+  events: SignInEvent[],
+  unit: RequestWrite = requestWrite(c),
+  when?: SQL,
+) {
+  const session = await newSession(c.get("config").JWT_SECRET, user);
+  const guard = when ? { when } : {};
+  unit.record(refreshTokens, [session.row], guard);
+  for (const event of events) {
+    unit.audit(
+      {
+        actorType: "user",
+        actorId: user.id,
+        action: event.action,
+        resourceType: "user",
+        resourceId: user.id,
+        summary: event.summary ?? null,
+      },
+      when,
+    );
+  }
+  const read = await unit.commit();
   c.header("Cache-Control", "no-store");
-  return { user: toUserDto(user), ...session };
+  return { read, body: { user: toUserDto(user), ...session.body } };
 }

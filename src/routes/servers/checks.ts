@@ -2,13 +2,12 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { CHECK_STATUSES, serverChecks } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
-import { enqueueJobs } from "../../queues/enqueue.ts";
 import { QueuedSchema } from "../jobs/get.ts";
 import { loadServer } from "./access.ts";
 import { ServerIdParam } from "./schemas.ts";
@@ -48,18 +47,18 @@ export const probeServerHandler: RouteHandler<typeof probeServerRoute, AppEnv> =
   const server = await loadServer(c, c.req.valid("param").id);
   if (!server.healthCheckUrl)
     throw new ApiError("conflict", { detail: "This server has no health_check_url to probe" });
-  const [jobId] = await enqueueJobs(
-    c.get("db"),
-    c.env.JOBS,
-    [{ type: "server.probe", ownerId: p.userId, payload: { server_id: server.id } }],
-    c.get("trace").traceparent,
-  );
-  await audit(c, {
+  // The job row and the audit entry commit together; the message is sent after.
+  const unit = requestWrite(c);
+  const [jobId] = unit.enqueue([
+    { type: "server.probe", ownerId: p.userId, payload: { server_id: server.id } },
+  ]);
+  unit.audit({
     action: "server.probe_requested",
     resourceType: "server",
     resourceId: server.id,
     summary: { job_id: jobId },
   });
+  await unit.commit();
   c.header("Location", `/api/v2/jobs/${jobId}`);
   return c.json({ job_id: jobId!, status: "queued" as const }, 202);
 };

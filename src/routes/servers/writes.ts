@@ -1,41 +1,58 @@
 import type { Context } from "hono";
+import { isUniqueViolation } from "../../db/errors.ts";
+import { rowExists } from "../../db/mutation.ts";
+import { servers } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
+import { type RequestWrite, requestWrite } from "../../lib/mutate.ts";
 import { requirePrincipal } from "../../middleware/auth.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
 import {
   auditView,
-  createServer,
-  deleteServer,
+  deleteServerIfAt,
+  insertServer,
+  newServerRow,
+  patchColumns,
   type ServerInput,
   type ServerPatch,
-  updateServer,
+  serverAtVersion,
+  updateServerIfAt,
 } from "../../services/servers/servers.ts";
 import { loadServer } from "./access.ts";
 import { nameTaken, staleWrite } from "./errors.ts";
 
+/** Commits; a name the owner already uses aborts the whole batch and is a 409. */
+async function commitNamed(unit: RequestWrite) {
+  try {
+    return await unit.commit();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken();
+    throw error;
+  }
+}
+
 /**
- * The write paths every API version shares (v1 and v2 are thin adapters): do the
- * write, invalidate caches, audit, set the ETag. `api` tags audit rows of legacy calls.
+ * The write paths every API version shares (v1 and v2 are thin adapters). Each
+ * is one batch — the row, its audit entry — then cache invalidation after
+ * commit. `api` tags audit rows of legacy calls.
  */
 export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v1") {
-  const created = await createServer(
-    c.get("db"),
+  const row = await newServerRow(
     await keyringFor(c.get("config")),
     requirePrincipal(c).userId,
     input,
   );
-  if (!created.ok) throw nameTaken();
-  const row = created.value;
-  await invalidateServer(c.env, row.ownerId, row.id);
-  await audit(c, {
+  const unit = requestWrite(c);
+  unit.write(insertServer(unit.db, row));
+  unit.audit({
     action: "server.created",
     resourceType: "server",
     resourceId: row.id,
     summary: { after: auditView(row), ...(api ? { api } : {}) },
   });
+  unit.afterCommit(() => invalidateServer(c.env, row.ownerId, row.id));
+  await commitNamed(unit);
   c.header("ETag", resourceEtag(row.id, row.version));
   return row;
 }
@@ -43,39 +60,40 @@ export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v
 export async function updateFor(c: Context<AppEnv>, id: string, patch: ServerPatch, api?: "v1") {
   const current = await loadServer(c, id);
   const expected = versionFromIfMatch(c, current.id, current.version);
-  const result = await updateServer(
-    c.get("db"),
-    await keyringFor(c.get("config")),
-    current,
-    patch,
-    expected,
-  );
-  if (!result.ok) throw result.error === "name_taken" ? nameTaken() : staleWrite();
-  const row = result.value;
-  await invalidateServer(c.env, row.ownerId, row.id);
-  await audit(c, {
+  const set = await patchColumns(await keyringFor(c.get("config")), current, patch);
+  const unit = requestWrite(c).onlyIf(rowExists(servers, serverAtVersion(current.id, expected)));
+  unit.audit({
     action: "server.updated",
     resourceType: "server",
-    resourceId: row.id,
-    summary: { before: auditView(current), after: auditView(row), ...(api ? { api } : {}) },
+    resourceId: current.id,
+    // The condition pins the row to `current` (every write bumps the version),
+    // so `current` + `set` is exactly what the UPDATE produces.
+    summary: {
+      before: auditView(current),
+      after: auditView({ ...current, ...set }),
+      ...(api ? { api } : {}),
+    },
   });
+  const updated = unit.write(updateServerIfAt(unit.db, current.id, expected, set));
+  unit.afterCommit(() => invalidateServer(c.env, current.ownerId, current.id));
+  const [row] = (await commitNamed(unit))(updated);
+  if (!row) throw staleWrite();
   c.header("ETag", resourceEtag(row.id, row.version));
   return row;
 }
 
 export async function deleteFor(c: Context<AppEnv>, id: string, api?: "v1") {
   const current = await loadServer(c, id);
-  const result = await deleteServer(
-    c.get("db"),
-    current,
-    versionFromIfMatch(c, current.id, current.version),
-  );
-  if (!result.ok) throw staleWrite();
-  await invalidateServer(c.env, current.ownerId, current.id);
-  await audit(c, {
+  const expected = versionFromIfMatch(c, current.id, current.version);
+  const unit = requestWrite(c).onlyIf(rowExists(servers, serverAtVersion(current.id, expected)));
+  unit.audit({
     action: "server.deleted",
     resourceType: "server",
     resourceId: current.id,
     summary: { before: auditView(current), ...(api ? { api } : {}) },
   });
+  const deleted = unit.write(deleteServerIfAt(unit.db, current.id, expected));
+  unit.afterCommit(() => invalidateServer(c.env, current.ownerId, current.id));
+  const [row] = (await unit.commit())(deleted);
+  if (!row) throw staleWrite();
 }

@@ -1,12 +1,16 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { deleteUser, findUserById } from "../../db/queries/users.ts";
+import { and, eq, type SQL } from "drizzle-orm";
+import { rowExists } from "../../db/mutation.ts";
+import { deleteUserStatements, findUserById } from "../../db/queries/users.ts";
+import { users } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, SECURITY } from "../../middleware/auth.ts";
-import { invalidateUser } from "../../services/auth/credential-cache.ts";
-import { anotherActiveAdminExists } from "../../services/users/admin-guard.ts";
+import { keyHashesOfOwner } from "../../services/api-keys/api-keys.ts";
+import { invalidateUserKeys } from "../../services/auth/credential-cache.ts";
+import { anotherActiveAdmin } from "../../services/users/admin-guard.ts";
 import { UserIdParam } from "./schemas.ts";
 
 export const deleteUserRoute = createRoute({
@@ -29,19 +33,29 @@ export const deleteUserRoute = createRoute({
 
 export const deleteUserHandler: RouteHandler<typeof deleteUserRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
-  const user = await findUserById(c.get("db"), id);
+  const db = c.get("db");
+  const user = await findUserById(db, id);
   if (!user) throw new ApiError("not_found", { detail: "No user with that id" });
-  if (user.role === "admin" && !(await anotherActiveAdminExists(c.get("db"), id))) {
-    throw new ApiError("conflict", { detail: "The last active admin cannot be deleted" });
-  }
-  // Invalidate before deleting: the key hashes are looked up by owner.
-  await invalidateUser(c.env, c.get("db"), id);
-  await deleteUser(c.get("db"), id);
-  await audit(c, {
+  // Read before the delete: the cached keys are found by owner.
+  const keyHashes = await keyHashesOfOwner(db, id);
+  // The user, everything they own and the audit entry: one batch, applied only
+  // while the user exists and (for an admin) another active admin remains.
+  const condition = user.role === "admin" ? anotherActiveAdmin(id) : undefined;
+  const unit = requestWrite(c).onlyIf(rowExists(users, and(eq(users.id, id), condition) as SQL));
+  unit.audit({
     action: "user.deleted",
     resourceType: "user",
     resourceId: id,
     summary: { before: { role: user.role } },
   });
+  const { dependents, user: deleteRow } = deleteUserStatements(unit.db, id, condition);
+  for (const statement of dependents) unit.write(statement);
+  const deleted = unit.write(deleteRow);
+  unit.afterCommit(() => invalidateUserKeys(c.env, id, keyHashes));
+  if (!(await unit.commit())(deleted).length) {
+    if (condition)
+      throw new ApiError("conflict", { detail: "The last active admin cannot be deleted" });
+    throw new ApiError("not_found", { detail: "No user with that id" });
+  }
   return c.body(null, 204);
 };

@@ -1,13 +1,16 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { findUserById, updateUser } from "../../db/queries/users.ts";
+import { and, eq, type SQL } from "drizzle-orm";
+import { rowExists } from "../../db/mutation.ts";
+import { findUserById, updateUserWhere, userPatchColumns } from "../../db/queries/users.ts";
+import { type UserRow, users } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { audit } from "../../lib/audit.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, SECURITY } from "../../middleware/auth.ts";
 import { invalidateUser } from "../../services/auth/credential-cache.ts";
-import { revokeAllForUser } from "../../services/auth/refresh-tokens.ts";
-import { anotherActiveAdminExists } from "../../services/users/admin-guard.ts";
+import { revokeAllForUserWhere } from "../../services/auth/refresh-tokens.ts";
+import { anotherActiveAdmin } from "../../services/users/admin-guard.ts";
 import { toUserDto, UserSchema } from "../auth/schemas.ts";
 import { UpdateUserBody, UserIdParam } from "./schemas.ts";
 
@@ -32,6 +35,8 @@ export const updateUserRoute = createRoute({
   },
 });
 
+const status = (u: Pick<UserRow, "disabledAt">) => (u.disabledAt ? "disabled" : "active");
+
 export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
@@ -41,28 +46,19 @@ export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = a
     before.role === "admin" &&
     !before.disabledAt &&
     ((body.role && body.role !== "admin") || body.status === "disabled");
-  if (losesAdmin && !(await anotherActiveAdminExists(c.get("db"), id))) {
-    throw new ApiError("conflict", {
-      detail: "The last active admin cannot be demoted or disabled",
-    });
-  }
-  const after = await updateUser(c.get("db"), id, {
+  const set = userPatchColumns({
     name: body.name,
     role: body.role,
     disabled: body.status === undefined ? undefined : body.status === "disabled",
   });
-  if (!after) throw new ApiError("not_found", { detail: "No user with that id" });
-  if (body.status === "disabled") await revokeAllForUser(c.get("db"), id);
-  await invalidateUser(c.env, c.get("db"), id);
-  const changes = {
-    before: {
-      name: before.name,
-      role: before.role,
-      status: before.disabledAt ? "disabled" : "active",
-    },
-    after: { name: after.name, role: after.role, status: after.disabledAt ? "disabled" : "active" },
-  };
-  await audit(c, {
+  const after = { ...before, ...set };
+  // One batch under one condition: the user still exists and, if this change
+  // takes away an active admin, another active admin remains. The condition is
+  // checked inside the transaction, so two admins demoting each other at the
+  // same time cannot both succeed.
+  const condition = losesAdmin ? anotherActiveAdmin(id) : undefined;
+  const unit = requestWrite(c).onlyIf(rowExists(users, and(eq(users.id, id), condition) as SQL));
+  unit.audit({
     action:
       body.role && body.role !== before.role
         ? "user.role_changed"
@@ -71,8 +67,22 @@ export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = a
           : "user.updated",
     resourceType: "user",
     resourceId: id,
-    summary: changes,
+    summary: {
+      before: { name: before.name, role: before.role, status: status(before) },
+      after: { name: after.name, role: after.role, status: status(after) },
+    },
   });
+  if (body.status === "disabled") unit.write(revokeAllForUserWhere(unit.db, id, condition));
+  const updated = unit.write(updateUserWhere(unit.db, id, set, condition));
+  unit.afterCommit(() => invalidateUser(c.env, c.get("db"), id));
+  const [row] = (await unit.commit())(updated);
+  if (!row) {
+    if (losesAdmin)
+      throw new ApiError("conflict", {
+        detail: "The last active admin cannot be demoted or disabled",
+      });
+    throw new ApiError("not_found", { detail: "No user with that id" });
+  }
   c.header("Cache-Control", "private, no-store");
-  return c.json(toUserDto(after), 200);
+  return c.json(toUserDto(row), 200);
 };

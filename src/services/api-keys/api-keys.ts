@@ -26,12 +26,11 @@ export interface CreatedApiKey {
   signingSecret: string | null;
 }
 
-/** Creates a key; the plaintext key (and signing secret) exist only in the return value. */
-export async function createApiKey(
-  db: Database,
-  ring: Keyring,
-  input: CreateApiKeyInput,
-): Promise<CreatedApiKey> {
+/**
+ * A new key's row; the plaintext key (and signing secret) exist only in the
+ * return value. The caller inserts the row in its mutation.
+ */
+export async function newApiKey(ring: Keyring, input: CreateApiKeyInput): Promise<CreatedApiKey> {
   const key = generateApiKey();
   const now = nowIso();
   const signingSecret = input.requireSignature ? `epss_${toBase64Url(randomBytes(32))}` : null;
@@ -56,7 +55,6 @@ export async function createApiKey(
     createdAt: now,
     updatedAt: now,
   };
-  await db.insert(apiKeys).values(row);
   return { row, key, signingSecret };
 }
 
@@ -88,33 +86,42 @@ export async function findApiKey(
     .get();
 }
 
-export async function revokeApiKey(db: Database, id: string): Promise<ApiKeyRow | undefined> {
-  const now = nowIso();
-  return db
+/** The key is still active: not revoked and not replaced by a rotation. */
+export const keyIsActive = (id: string) =>
+  and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), isNull(apiKeys.replacedBy))!;
+
+/** Revokes the key if it is not revoked yet; returns it, or nothing. */
+export const revokeApiKeyIfActive = (db: Database, id: string, now = nowIso()) =>
+  db
     .update(apiKeys)
     .set({ revokedAt: now, updatedAt: now })
     .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning()
-    .get();
+    .returning({ id: apiKeys.id });
+
+export interface Rotation {
+  replacement: CreatedApiKey;
+  /** When the old key stops working: the grace period, never later than it already would. */
+  oldExpiresAt: string;
 }
 
 /**
- * Issues a replacement key with the same settings and lets the old one live on for
- * `graceSeconds` (never longer than it already had). The old key's row is updated
- * only if it is still active, so two concurrent rotations cannot both succeed.
+ * Plans a rotation: a replacement key with the same settings, and the old key's
+ * shortened life. Inactive keys (revoked, replaced, expired) cannot be rotated.
+ * The caller commits `replacement.row` and {@link retireRotatedKey} in one batch
+ * under the condition {@link keyIsActive}, so of two concurrent rotations exactly
+ * one applies.
  */
-export async function rotateApiKey(
-  db: Database,
+export async function planRotation(
   ring: Keyring,
   old: ApiKeyRow,
   graceSeconds: number,
-): Promise<Result<CreatedApiKey & { oldExpiresAt: string }, "inactive">> {
-  const now = Date.now();
+  now = Date.now(),
+): Promise<Result<Rotation, "inactive">> {
   if (old.revokedAt || old.replacedBy || (old.expiresAt && old.expiresAt <= nowIso(now)))
     return err("inactive");
   const graceEnd = nowIso(now + graceSeconds * 1000);
   const oldExpiresAt = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
-  const created = await createApiKey(db, ring, {
+  const replacement = await newApiKey(ring, {
     ownerId: old.ownerId,
     name: old.name,
     scopes: old.scopes,
@@ -124,18 +131,20 @@ export async function rotateApiKey(
     maxConcurrency: old.maxConcurrency,
     requireSignature: old.requireSignature,
   });
-  const updated = await db
-    .update(apiKeys)
-    .set({ expiresAt: oldExpiresAt, replacedBy: created.row.id, updatedAt: nowIso(now) })
-    .where(and(eq(apiKeys.id, old.id), isNull(apiKeys.replacedBy), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id })
-    .all();
-  if (updated.length === 0) {
-    await db.delete(apiKeys).where(eq(apiKeys.id, created.row.id));
-    return err("inactive");
-  }
-  return ok({ ...created, oldExpiresAt });
+  return ok({ replacement, oldExpiresAt });
 }
+
+/** Marks the old key replaced (if still active) and shortens its life to the grace period. */
+export const retireRotatedKey = (db: Database, oldId: string, rotation: Rotation) =>
+  db
+    .update(apiKeys)
+    .set({
+      expiresAt: rotation.oldExpiresAt,
+      replacedBy: rotation.replacement.row.id,
+      updatedAt: nowIso(),
+    })
+    .where(keyIsActive(oldId))
+    .returning({ id: apiKeys.id });
 
 /** What authentication needs about a key and its owner; cached in KV and the isolate. */
 export interface KeyRecord {

@@ -66,10 +66,18 @@ export async function invalidateKey(env: CacheEnv, keyHash: string): Promise<voi
 
 /** Drops every key of a user and the user itself (role change, deactivation, deletion). */
 export async function invalidateUser(env: CacheEnv, db: Database, userId: string): Promise<void> {
+  await invalidateUserKeys(env, userId, await keyHashesOfOwner(db, userId));
+}
+
+/** As {@link invalidateUser}, with the key hashes read beforehand (the user is being deleted). */
+export async function invalidateUserKeys(
+  env: CacheEnv,
+  userId: string,
+  keyHashes: string[],
+): Promise<void> {
   usersCache.delete(userId);
   keys.deleteWhere((r) => r?.ownerId === userId);
-  const hashes = await keyHashesOfOwner(db, userId);
-  await Promise.all(hashes.map((h) => env.CACHE.delete(kvKey(h))));
+  await Promise.all(keyHashes.map((h) => env.CACHE.delete(kvKey(h))));
 }
 
 /** Current role and status of a token's user (tokens outlive role changes; this does not). */

@@ -1,5 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
+import { Mutation, rowExists } from "../../db/mutation.ts";
 import { refreshTokens } from "../../db/schema.ts";
 import { randomBytes, sha256Hex, toBase64Url } from "../../lib/encoding.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
@@ -8,24 +9,31 @@ import { err, ok, type Result } from "../../lib/result.ts";
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const TOKEN_PREFIX = "eprt_";
 
-/** Mints an opaque refresh token (256 random bits); only its SHA-256 is stored. */
-export async function issueRefreshToken(
-  db: Database,
+export type NewRefreshTokenRow = typeof refreshTokens.$inferInsert;
+
+/**
+ * Mints an opaque refresh token (256 random bits) and the row that stores only
+ * its SHA-256; the caller commits the row in its mutation.
+ */
+export async function newRefreshToken(
   userId: string,
   familyId: string = uuidv7(),
-): Promise<{ token: string; expiresAt: string }> {
+  now = Date.now(),
+): Promise<{ token: string; expiresAt: string; row: NewRefreshTokenRow }> {
   const token = `${TOKEN_PREFIX}${toBase64Url(randomBytes(32))}`;
-  const now = Date.now();
   const expiresAt = nowIso(now + REFRESH_TOKEN_TTL_MS);
-  await db.insert(refreshTokens).values({
-    id: uuidv7(),
-    userId,
-    familyId,
-    tokenHash: await sha256Hex(token),
+  return {
+    token,
     expiresAt,
-    createdAt: nowIso(now),
-  });
-  return { token, expiresAt };
+    row: {
+      id: uuidv7(),
+      userId,
+      familyId,
+      tokenHash: await sha256Hex(token),
+      expiresAt,
+      createdAt: nowIso(now),
+    },
+  };
 }
 
 export type RotateError = "invalid" | "reused";
@@ -50,53 +58,60 @@ export async function rotateRefreshToken(
     await revokeFamily(db, row.familyId);
     return err("reused", row.familyId);
   }
-  const claimed = await db
-    .update(refreshTokens)
-    .set({ rotatedAt: now })
-    .where(
-      and(
-        eq(refreshTokens.id, row.id),
-        isNull(refreshTokens.rotatedAt),
-        isNull(refreshTokens.revokedAt),
-      ),
-    )
-    .returning({ id: refreshTokens.id })
-    .all();
-  if (claimed.length === 0) {
+  // One batch: the successor is inserted only if the old token is still
+  // unrotated and unrevoked, and the same condition guards marking it rotated,
+  // so of two concurrent uses exactly one gets a successor.
+  const next = await newRefreshToken(row.userId, row.familyId);
+  const unused = and(
+    eq(refreshTokens.id, row.id),
+    isNull(refreshTokens.rotatedAt),
+    isNull(refreshTokens.revokedAt),
+  )!;
+  const unit = new Mutation(db).onlyIf(rowExists(refreshTokens, unused));
+  unit.record(refreshTokens, [next.row]);
+  const claimed = unit.write(
+    db
+      .update(refreshTokens)
+      .set({ rotatedAt: now })
+      .where(unused)
+      .returning({ id: refreshTokens.id }),
+  );
+  if ((await unit.commit())(claimed).length === 0) {
     // Lost a race with another use of the same token: that is reuse too.
     await revokeFamily(db, row.familyId);
     return err("reused", row.familyId);
   }
-  const next = await issueRefreshToken(db, row.userId, row.familyId);
-  return ok({ userId: row.userId, familyId: row.familyId, ...next });
+  return ok({
+    userId: row.userId,
+    familyId: row.familyId,
+    token: next.token,
+    expiresAt: next.expiresAt,
+  });
 }
 
-export async function revokeFamily(db: Database, familyId: string): Promise<void> {
-  await db
+/** Revokes every live token of a family. */
+export const revokeFamilyStatement = (db: Database, familyId: string) =>
+  db
     .update(refreshTokens)
     .set({ revokedAt: nowIso() })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+
+export async function revokeFamily(db: Database, familyId: string): Promise<void> {
+  await revokeFamilyStatement(db, familyId);
 }
 
-/** Logout: revokes the token's whole family. Unknown tokens are ignored (idempotent). */
-export async function revokeRefreshToken(
-  db: Database,
-  token: string,
-): Promise<{ userId: string } | null> {
-  const row = await db
+/** The stored token for a presented refresh token, if any. */
+export async function findRefreshToken(db: Database, token: string) {
+  return db
     .select()
     .from(refreshTokens)
     .where(eq(refreshTokens.tokenHash, await sha256Hex(token)))
     .get();
-  if (!row) return null;
-  await revokeFamily(db, row.familyId);
-  return { userId: row.userId };
 }
 
-/** Revokes every session of a user (deactivation, deletion, password change). */
-export async function revokeAllForUser(db: Database, userId: string): Promise<void> {
-  await db
+/** Revokes every session of a user (deactivation), under an optional extra condition. */
+export const revokeAllForUserWhere = (db: Database, userId: string, onlyIf?: SQL) =>
+  db
     .update(refreshTokens)
     .set({ revokedAt: nowIso() })
-    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
-}
+    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), onlyIf));

@@ -1,18 +1,24 @@
-import type { Database } from "../../db/client.ts";
 import type { UserRow } from "../../db/schema.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token.ts";
-import { issueRefreshToken } from "./refresh-tokens.ts";
+import { type NewRefreshTokenRow, newRefreshToken } from "./refresh-tokens.ts";
 
-/** A fresh access + refresh token pair (a new refresh-token family) for a user. */
-export async function startSession(db: Database, jwtSecret: string, user: UserRow) {
+/**
+ * A fresh access + refresh token pair (a new refresh-token family) for a user:
+ * the token body, and the refresh token's row for the caller to commit with the
+ * rest of the sign-in (audit entry, new user).
+ */
+export async function newSession(jwtSecret: string, user: Pick<UserRow, "id" | "role">) {
   const [{ token }, refresh] = await Promise.all([
     issueAccessToken(jwtSecret, user),
-    issueRefreshToken(db, user.id),
+    newRefreshToken(user.id),
   ]);
   return {
-    access_token: token,
-    refresh_token: refresh.token,
-    token_type: "Bearer" as const,
-    expires_in: ACCESS_TOKEN_TTL_SECONDS,
+    row: refresh.row as NewRefreshTokenRow,
+    body: {
+      access_token: token,
+      refresh_token: refresh.token,
+      token_type: "Bearer" as const,
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+    },
   };
 }

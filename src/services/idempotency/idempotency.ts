@@ -1,4 +1,4 @@
-import { and, eq, lte } from "drizzle-orm";
+import { and, eq, lte, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { type IdempotencyRow, idempotencyKeys } from "../../db/schema.ts";
 import { nowIso } from "../../lib/ids.ts";
@@ -60,7 +60,24 @@ export async function complete(
     .where(eq(idempotencyKeys.key, key));
 }
 
-/** Releases a claim so the client may retry (the first attempt failed with a 5xx). */
+/**
+ * The statement a mutation adds to its own batch: the claim becomes `committed`
+ * with the write, so even if storing the response fails afterwards, the key is
+ * never released and a retry can never run the mutation a second time.
+ */
+export function markCommitted(db: Database, key: string, when?: SQL, now = Date.now()) {
+  return db
+    .update(idempotencyKeys)
+    .set({ state: "committed", expiresAt: nowIso(now + IDEMPOTENCY_TTL_MS) })
+    .where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "running"), when));
+}
+
+/**
+ * Releases a claim so the client may retry (the request failed). A claim whose
+ * mutation committed is kept: the failure came after the write.
+ */
 export async function release(db: Database, key: string): Promise<void> {
-  await db.delete(idempotencyKeys).where(eq(idempotencyKeys.key, key));
+  await db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "running")));
 }

@@ -1,6 +1,5 @@
 import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import { isUniqueViolation } from "../../db/errors.ts";
 import {
   type ServerEnvironment,
   type ServerRow,
@@ -9,7 +8,6 @@ import {
 } from "../../db/schema.ts";
 import { encrypt, type Keyring } from "../../lib/crypto.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
-import { err, ok, type Result } from "../../lib/result.ts";
 
 export const CREDENTIALS_CONTEXT = "servers.credentials";
 
@@ -31,14 +29,14 @@ export interface ServerInput {
 
 const ownedBy = (scope: Scope) => (scope.ownerId ? eq(servers.ownerId, scope.ownerId) : undefined);
 
-export async function createServer(
-  db: Database,
+/** A new server's row (credentials encrypted); insert it with {@link insertServer}. */
+export async function newServerRow(
   ring: Keyring,
   ownerId: string,
   input: ServerInput,
-): Promise<Result<ServerRow, "name_taken">> {
+): Promise<ServerRow> {
   const now = nowIso();
-  const row: ServerRow = {
+  return {
     id: uuidv7(),
     ownerId,
     name: input.name,
@@ -56,14 +54,10 @@ export async function createServer(
     createdAt: now,
     updatedAt: now,
   };
-  try {
-    await db.insert(servers).values(row);
-  } catch (error) {
-    if (isUniqueViolation(error)) return err("name_taken");
-    throw error;
-  }
-  return ok(row);
 }
+
+/** The INSERT; a name already used by the owner fails the whole batch (unique index). */
+export const insertServer = (db: Database, row: ServerRow) => db.insert(servers).values(row);
 
 export async function getServer(
   db: Database,
@@ -179,18 +173,16 @@ export async function listServersByPage(
 export type ServerPatch = Partial<ServerInput>;
 export type WriteError = "not_found" | "version_conflict" | "name_taken";
 
-/**
- * Applies a patch if the row is still at `expectedVersion` (from If-Match, or from
- * the read just before). The version check is in the UPDATE's WHERE clause, so of
- * two concurrent writers exactly one wins; the other gets `version_conflict`.
- */
-export async function updateServer(
-  db: Database,
+/** The row is still at `version`: the condition of every versioned write. */
+export const serverAtVersion = (id: string, version: number) =>
+  and(eq(servers.id, id), eq(servers.version, version))!;
+
+/** The columns a patch changes (credentials encrypted), with the version bumped. */
+export async function patchColumns(
   ring: Keyring,
   current: ServerRow,
   patch: ServerPatch,
-  expectedVersion: number,
-): Promise<Result<ServerRow, WriteError>> {
+): Promise<Partial<ServerRow>> {
   const set: Partial<ServerRow> = { version: current.version + 1, updatedAt: nowIso() };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.host !== undefined) set.host = patch.host;
@@ -203,32 +195,24 @@ export async function updateServer(
       ? await encrypt(ring, patch.credentials, CREDENTIALS_CONTEXT)
       : null;
   }
-  try {
-    const row = await db
-      .update(servers)
-      .set(set)
-      .where(and(eq(servers.id, current.id), eq(servers.version, expectedVersion)))
-      .returning()
-      .get();
-    return row ? ok(row) : err("version_conflict");
-  } catch (error) {
-    if (isUniqueViolation(error)) return err("name_taken");
-    throw error;
-  }
+  return set;
 }
 
-export async function deleteServer(
+/**
+ * Applies `set` only if the row is still at `expectedVersion` (from If-Match, or
+ * from the read just before): of two concurrent writers exactly one matches.
+ * Returns the new row, or nothing when the version moved on.
+ */
+export const updateServerIfAt = (
   db: Database,
-  current: ServerRow,
+  id: string,
   expectedVersion: number,
-): Promise<Result<ServerRow, WriteError>> {
-  const row = await db
-    .delete(servers)
-    .where(and(eq(servers.id, current.id), eq(servers.version, expectedVersion)))
-    .returning()
-    .get();
-  return row ? ok(row) : err("version_conflict");
-}
+  set: Partial<ServerRow>,
+) => db.update(servers).set(set).where(serverAtVersion(id, expectedVersion)).returning();
+
+/** Deletes the row only if it is still at `expectedVersion`; returns it, or nothing. */
+export const deleteServerIfAt = (db: Database, id: string, expectedVersion: number) =>
+  db.delete(servers).where(serverAtVersion(id, expectedVersion)).returning();
 
 /** What an audit row may say about a server: no credentials, ever. */
 export const auditView = (s: ServerRow) => ({

@@ -1,13 +1,11 @@
-import { and, eq, isNull, ne, sql } from "drizzle-orm";
-import type { Database } from "../../db/client.ts";
+import { sql } from "drizzle-orm";
 import { users } from "../../db/schema.ts";
 
-/** True when another active admin exists besides `userId`: the last admin may not be demoted, disabled or deleted. */
-export async function anotherActiveAdminExists(db: Database, userId: string): Promise<boolean> {
-  const row = await db
-    .select({ n: sql<number>`count(*)` })
-    .from(users)
-    .where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, userId)))
-    .get();
-  return Number(row?.n ?? 0) > 0;
-}
+/**
+ * Another active admin exists besides `userId`: the last admin may not be
+ * demoted, disabled or deleted. A condition for the mutation itself (checked in
+ * its batch), so two admins demoting each other at once cannot both succeed.
+ */
+export const anotherActiveAdmin = (userId: string) =>
+  sql`exists (select 1 from ${users} as other
+              where other.role = 'admin' and other.disabled_at is null and other.id <> ${userId})`;

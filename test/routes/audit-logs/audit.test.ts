@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDatabase } from "../../../src/db/client.ts";
-import { appendAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
+import { recordAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
+import { sealPending } from "../../../src/services/audit/seal.ts";
 import {
   api,
   createKey,
@@ -11,6 +12,7 @@ import {
   PASSWORD,
   register,
   type Session,
+  sealAudit,
 } from "../../helpers.ts";
 
 let admin: Session;
@@ -104,11 +106,12 @@ describe("audit log", () => {
     await expectProblem(await api("/api/v2/audit-logs/verify", { token: v.access_token }), 403);
   });
 
-  it("concurrent appends never fork the chain", async () => {
+  it("concurrent writes commit unsealed in seq order; the sequencer seals them into one chain", async () => {
     const db = getDatabase(env);
+    await sealAudit();
     await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        appendAudit(db, {
+        recordAudit(db, {
           actorType: "system",
           action: "test.concurrent",
           resourceType: "test",
@@ -116,35 +119,59 @@ describe("audit log", () => {
         }),
       ),
     );
+    const before = await verifyAudit(db);
+    expect(before).toMatchObject({ valid: true, unsealed: 25 });
     const seqs = await env.DB.prepare("select seq from audit_logs order by seq").all<{
       seq: number;
     }>();
     expect(seqs.results.map((r) => r.seq)).toEqual(seqs.results.map((_, i) => i + 1));
-    expect((await verifyAudit(db)).valid).toBe(true);
+    expect(await sealAudit()).toBe(25);
+    const after = await verifyAudit(db);
+    expect(after).toMatchObject({ valid: true, unsealed: 0, checked: before.checked + 25 });
   });
 
-  it("two writers with separate queues (as two isolates) race on the head and still never fork", async () => {
+  it("two sealers racing (as a second object would) never fork the chain", async () => {
+    for (let i = 0; i < 30; i++)
+      await recordAudit(getDatabase(env), {
+        actorType: "system",
+        action: "test.two_sealers",
+        resourceType: "test",
+        resourceId: String(i),
+      });
     const a = getDatabase(env);
-    const b = drizzle(env.DB); // a second handle: its own append queue
-    await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        appendAudit(i % 2 ? a : b, {
-          actorType: "system",
-          action: "test.two_writers",
-          resourceType: "test",
-          resourceId: String(i),
-        }),
-      ),
+    const b = drizzle(env.DB) as typeof a; // a second handle, as another isolate would have
+    await Promise.all([sealPending(a), sealPending(b), sealPending(a)]);
+    expect(await verifyAudit(a)).toMatchObject({ valid: true, unsealed: 0 });
+  });
+
+  it("lists unsealed entries, marked, and verify counts them outside `valid`", async () => {
+    await sealAudit();
+    await recordAudit(getDatabase(env), {
+      actorType: "system",
+      action: "test.unsealed",
+      resourceType: "test",
+    });
+    const page = await expectStatus<{ data: (Row & { sealed: boolean; hash: string | null })[] }>(
+      await api("/api/v2/audit-logs?action=test.unsealed", { token: admin.access_token }),
+      200,
     );
-    const n = await env.DB.prepare(
-      "select count(*) as n from audit_logs where action = 'test.two_writers'",
-    ).first<{ n: number }>();
-    expect(n!.n).toBe(30);
-    const report = await verifyAudit(a);
-    expect(report).toMatchObject({ valid: true });
+    expect(page.data[0]).toMatchObject({ sealed: false, hash: null, prev_hash: null });
+    const report = await expectStatus<{ valid: boolean; unsealed: number }>(
+      await api("/api/v2/audit-logs/verify", { token: admin.access_token }),
+      200,
+    );
+    expect(report).toMatchObject({ valid: true, unsealed: 1 });
+    await sealAudit();
+    const sealed = await expectStatus<{ data: { sealed: boolean; hash: string | null }[] }>(
+      await api("/api/v2/audit-logs?action=test.unsealed", { token: admin.access_token }),
+      200,
+    );
+    expect(sealed.data[0]!.sealed).toBe(true);
+    expect(sealed.data[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("verify reports a valid chain, then the first tampered row", async () => {
+    await sealAudit();
     const ok = await expectStatus<{ valid: boolean; checked: number }>(
       await api("/api/v2/audit-logs/verify", { token: admin.access_token }),
       200,
@@ -169,21 +196,49 @@ describe("audit log", () => {
   it("verify also catches a deleted row and a re-hashed row", async () => {
     const db = getDatabase(env);
     // Start from a fresh, valid tail: delete everything and rebuild a small chain.
-    await env.DB.prepare("delete from audit_logs").run();
-    for (let i = 0; i < 5; i++)
-      await appendAudit(db, { actorType: "system", action: "test.chain", resourceType: "test" });
-    await env.DB.prepare("delete from audit_logs where seq = 3").run();
+    const chain = async () => {
+      await env.DB.prepare("delete from audit_logs").run();
+      for (let i = 0; i < 5; i++)
+        await recordAudit(db, { actorType: "system", action: "test.chain", resourceType: "test" });
+      await sealAudit();
+      return (await env.DB.prepare("select min(seq) as s from audit_logs").first<{ s: number }>())!
+        .s;
+    };
+    let first = await chain();
+    await env.DB.prepare("delete from audit_logs where seq = ?")
+      .bind(first + 2)
+      .run();
     expect((await verifyAudit(db)).broken?.reason).toBe("gap");
 
-    await env.DB.prepare("delete from audit_logs").run();
-    for (let i = 0; i < 5; i++)
-      await appendAudit(db, { actorType: "system", action: "test.chain", resourceType: "test" });
+    // Reordering: two sealed rows swap places in the sequence.
+    first = await chain();
+    await env.DB.batch([
+      env.DB.prepare("update audit_logs set seq = -1 where seq = ?").bind(first + 1),
+      env.DB.prepare("update audit_logs set seq = ? where seq = ?").bind(first + 1, first + 2),
+      env.DB.prepare("update audit_logs set seq = ? where seq = -1").bind(first + 2),
+    ]);
+    expect((await verifyAudit(db)).broken).toMatchObject({
+      seq: first + 1,
+      reason: "prev_hash_mismatch",
+    });
+
+    // A sealed row whose seal was stripped (hash removed) before sealed rows.
+    first = await chain();
+    await env.DB.prepare("update audit_logs set hash = null, prev_hash = null where seq = ?")
+      .bind(first + 1)
+      .run();
+    expect((await verifyAudit(db)).broken).toMatchObject({
+      seq: first + 2,
+      reason: "unsealed_before_sealed",
+    });
+
+    first = await chain();
     // An attacker who rewrites a row *and* its hash still breaks the next row's link.
-    await env.DB.prepare("update audit_logs set action = 'forged', hash = ? where seq = 2")
-      .bind("f".repeat(64))
+    await env.DB.prepare("update audit_logs set action = 'forged', hash = ? where seq = ?")
+      .bind("f".repeat(64), first + 1)
       .run();
     const r = await verifyAudit(db);
     expect(r.valid).toBe(false);
-    expect(r.broken?.seq).toBe(2);
+    expect(r.broken?.seq).toBe(first + 1);
   });
 });
