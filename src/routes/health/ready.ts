@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { sealingLag } from "../../services/audit/seal.ts";
 
 const CheckSchema = z.object({
   status: z.enum(["ok", "error"]),
@@ -12,10 +13,20 @@ const CheckSchema = z.object({
   error: z.string().optional(),
 });
 
+const AuditSealingSchema = z.object({
+  status: z.enum(["ok", "degraded", "error"]),
+  latency_ms: z.number(),
+  unsealed: z.number().int().optional(),
+  oldest_unsealed_seconds: z.number().optional(),
+  error: z.string().optional(),
+});
+
 export const ReadySchema = z
   .object({
-    status: z.literal("ok"),
-    checks: z.record(z.string(), CheckSchema),
+    status: z.enum(["ok", "degraded"]).openapi({
+      description: "`degraded`: serving, but the audit log's sealing lags (see checks.audit_sealing)",
+    }),
+    checks: z.object({ d1: CheckSchema, kv: CheckSchema, audit_sealing: AuditSealingSchema }),
   })
   .openapi("Readiness");
 
@@ -45,12 +56,31 @@ async function probe(fn: () => Promise<unknown>): Promise<Check> {
     : { status: "error", latency_ms: r.ms, error: r.error };
 }
 
+/** Past this, unsealed audit entries make the service `degraded` (it still serves). */
+export const SEALING_LAG_LIMIT_SECONDS = 60;
+
+async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
+  let lag: Awaited<ReturnType<typeof sealingLag>> | undefined;
+  const check = await probe(async () => {
+    lag = await sealingLag(c.get("db"));
+  });
+  if (check.status !== "ok" || !lag) return check;
+  return {
+    status:
+      lag.oldestUnsealedSeconds > SEALING_LAG_LIMIT_SECONDS ? ("degraded" as const) : ("ok" as const),
+    latency_ms: check.latency_ms,
+    unsealed: lag.unsealed,
+    oldest_unsealed_seconds: Math.round(lag.oldestUnsealedSeconds * 10) / 10,
+  };
+}
+
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
-  const [d1, kv] = await Promise.all([
+  const [d1, kv, audit_sealing] = await Promise.all([
     probe(() => c.get("db").run(sql`select 1`)),
     probe(() => c.env.CACHE.get("health:probe")),
+    auditSealing(c),
   ]);
-  const checks = { d1, kv };
+  const checks = { d1, kv, audit_sealing };
   c.header("Cache-Control", "no-store");
   const failed = Object.entries(checks).filter(([, check]) => check.status !== "ok");
   if (failed.length) {
@@ -62,5 +92,8 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
       headers: { "Retry-After": "5", "Cache-Control": "no-store" },
     });
   }
-  return c.json({ status: "ok" as const, checks }, 200);
+  return c.json(
+    { status: audit_sealing.status === "degraded" ? ("degraded" as const) : ("ok" as const), checks },
+    200,
+  );
 };
