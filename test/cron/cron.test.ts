@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { nowIso, uuidv7 } from "../../src/lib/ids.ts";
-import { type Session, userWithRole } from "../helpers.ts";
+import { fetchWith } from "../app/broken-env.ts";
+import { expectStatus, type Session, userWithRole } from "../helpers.ts";
+import { createServer } from "../routes/servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
@@ -175,5 +177,50 @@ describe("0 4 * * * maintenance", () => {
       jobs: 1,
       email_outbox: 1,
     });
+  });
+});
+
+describe("jobs committed but never sent", () => {
+  it("answer 202 all the same, and the */5 sweep sends them once they are a minute old", async () => {
+    const server = await createServer(op.access_token, {
+      health_check_url: "https://probe.example.com/health",
+    });
+    const downQueue = {
+      send: () => Promise.reject(new Error("queue unavailable")),
+      sendBatch: () => Promise.reject(new Error("queue unavailable")),
+    } as unknown as Queue;
+    const res = await fetchWith({ JOBS: downQueue }, `/api/v2/servers/${server.id}/checks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${op.access_token}` },
+    });
+    const { job_id } = await expectStatus<{ job_id: string }>(res, 202);
+    const row = await env.DB.prepare("select status, payload from jobs where id = ?")
+      .bind(job_id)
+      .first<{ status: string; payload: string }>();
+    expect(row).toEqual({ status: "queued", payload: JSON.stringify({ server_id: server.id }) });
+
+    const sent: unknown[] = [];
+    const capturing = {
+      send: (body: unknown) => Promise.resolve(void sent.push(body)),
+      sendBatch: (messages: Iterable<MessageSendRequest>) =>
+        Promise.resolve(void sent.push(...[...messages].map((m) => m.body))),
+    } as unknown as Queue;
+    const sweep = () =>
+      worker.scheduled(
+        createScheduledController({ cron: "*/5 * * * *" }),
+        { ...env, JOBS: capturing } as Bindings,
+        createExecutionContext(),
+      );
+    await sweep();
+    expect(sent.some((m) => (m as { job_id: string }).job_id === job_id)).toBe(false);
+
+    await env.DB.prepare("update jobs set created_at = ? where id = ?")
+      .bind(new Date(Date.now() - 2 * 60_000).toISOString(), job_id)
+      .run();
+    await sweep();
+    const resent = sent.filter((m) => (m as { job_id: string }).job_id === job_id);
+    expect(resent).toEqual([
+      expect.objectContaining({ job_id, type: "server.probe", payload: { server_id: server.id } }),
+    ]);
   });
 });

@@ -82,7 +82,7 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
   ]);
   const checks = { d1, kv, audit_sealing };
   c.header("Cache-Control", "no-store");
-  const failed = Object.entries(checks).filter(([, check]) => check.status !== "ok");
+  const failed = Object.entries(checks).filter(([, check]) => check.status === "error");
   if (failed.length) {
     for (const [name, check] of failed)
       c.get("logger").error("readiness check failed", { check: name, ...check });

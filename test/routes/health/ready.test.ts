@@ -1,6 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
-import { api, expectProblem, expectStatus } from "../../helpers.ts";
+import { api, expectProblem, expectStatus, sealAudit } from "../../helpers.ts";
 
 describe("GET /health/ready", () => {
   it("reports D1 and KV ok with latencies", async () => {
@@ -32,5 +33,35 @@ describe("GET /health/ready", () => {
     const brokenKv = { get: () => Promise.reject(new Error("kv down")) } as unknown as KVNamespace;
     const body = await expectProblem(await fetchWith({ CACHE: brokenKv }, "/health/ready"), 503);
     expect(body.detail).toContain("kv");
+  });
+
+  it("is degraded (still 200) when the oldest unsealed audit entry is older than 60 s", async () => {
+    await sealAudit();
+    const fresh = await expectStatus<{
+      status: string;
+      checks: { audit_sealing: { status: string; unsealed: number } };
+    }>(await api("/health/ready"), 200);
+    expect(fresh.status).toBe("ok");
+    expect(fresh.checks.audit_sealing).toMatchObject({ status: "ok", unsealed: 0 });
+
+    await env.DB.prepare(
+      "insert into audit_logs (id, created_at, actor_type, action, resource_type) values ('lagging', ?, 'system', 'test.lag', 'test')",
+    )
+      .bind(new Date(Date.now() - 90_000).toISOString())
+      .run();
+    const lagging = await expectStatus<{
+      status: string;
+      checks: {
+        audit_sealing: { status: string; unsealed: number; oldest_unsealed_seconds: number };
+      };
+    }>(await api("/health/ready"), 200);
+    expect(lagging.status).toBe("degraded");
+    expect(lagging.checks.audit_sealing.status).toBe("degraded");
+    expect(lagging.checks.audit_sealing.unsealed).toBe(1);
+    expect(lagging.checks.audit_sealing.oldest_unsealed_seconds).toBeGreaterThanOrEqual(89);
+
+    await sealAudit();
+    const caughtUp = await expectStatus<{ status: string }>(await api("/health/ready"), 200);
+    expect(caughtUp.status).toBe("ok");
   });
 });
