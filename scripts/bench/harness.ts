@@ -103,6 +103,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Responses by status code (2xx included). */
+  byStatus: Record<string, number>;
   /** Exact counts over the whole run. */
   total: number;
   ok2xx: number;
@@ -148,6 +150,12 @@ export async function load(
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    byStatus: Object.fromEntries(
+      Object.entries(
+        (r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ??
+          {},
+      ).map(([code, { count }]) => [code, count]),
+    ),
   };
 }
 

@@ -32,8 +32,8 @@ const TASK_ATTEMPTS = 4;
  * write into an error response:
  * - job messages are sent (a failed send is logged; the job rows are committed
  *   `queued` and the cron's unsent-job sweep sends them);
- * - tasks (cache invalidation) run once awaited, so the writer reads its own
- *   write, and on failure are retried with backoff in `waitUntil`;
+ * - tasks (cache invalidation) start at once and finish in `waitUntil`, retried
+ *   with backoff on failure;
  * - the audit sequencer is woken in `waitUntil` to seal the new entry.
  */
 export class WriteUnit extends Mutation {
@@ -93,14 +93,23 @@ export class WriteUnit extends Mutation {
       }
     }
     for (const task of this.#tasks) {
+      // Started now, finished in the background: a tag bump takes effect in this
+      // isolate synchronously (the writer reads its own write at once), and other
+      // isolates learn it through KV whether or not the response waits for it.
+      let started: Promise<unknown>;
       try {
-        await task();
+        started = task();
       } catch (error) {
-        logger.warn("post-commit task failed; retrying in the background", {
-          error: String(error),
-        });
-        waitUntil(retry(task, logger));
+        started = Promise.reject(error);
       }
+      waitUntil(
+        started.catch((error) => {
+          logger.warn("post-commit task failed; retrying in the background", {
+            error: String(error),
+          });
+          return retry(task, logger);
+        }),
+      );
     }
     return read;
   }

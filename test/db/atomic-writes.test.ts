@@ -224,4 +224,25 @@ describe("a failing database leaves no partial state", () => {
     );
     expect(res.status).toBe(201);
   });
+
+  it("a cache that fails after the commit does not turn the committed write into an error", async () => {
+    const brokenKv = {
+      get: () => Promise.reject(new Error("kv down")),
+      put: () => Promise.reject(new Error("kv down")),
+      delete: () => Promise.reject(new Error("kv down")),
+    } as unknown as KVNamespace;
+    const body = serverBody();
+    const res = await send(
+      env.DB,
+      { method: "POST", path: "/api/v2/servers", token: operator.access_token, body },
+      { CACHE: brokenKv },
+    );
+    const created = await expectStatus<{ id: string }>(res, 201);
+    const counts = await env.DB.prepare(
+      "select (select count(*) from servers where id = ?1) as rows, (select count(*) from audit_logs where resource_id = ?1) as audits",
+    )
+      .bind(created.id)
+      .first<{ rows: number; audits: number }>();
+    expect(counts).toEqual({ rows: 1, audits: 1 });
+  });
 });

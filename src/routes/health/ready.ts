@@ -24,7 +24,8 @@ const AuditSealingSchema = z.object({
 export const ReadySchema = z
   .object({
     status: z.enum(["ok", "degraded"]).openapi({
-      description: "`degraded`: serving, but the audit log's sealing lags (see checks.audit_sealing)",
+      description:
+        "`degraded`: serving, but the audit log's sealing lags (see checks.audit_sealing)",
     }),
     checks: z.object({ d1: CheckSchema, kv: CheckSchema, audit_sealing: AuditSealingSchema }),
   })
@@ -67,7 +68,9 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
   if (check.status !== "ok" || !lag) return check;
   return {
     status:
-      lag.oldestUnsealedSeconds > SEALING_LAG_LIMIT_SECONDS ? ("degraded" as const) : ("ok" as const),
+      lag.oldestUnsealedSeconds > SEALING_LAG_LIMIT_SECONDS
+        ? ("degraded" as const)
+        : ("ok" as const),
     latency_ms: check.latency_ms,
     unsealed: lag.unsealed,
     oldest_unsealed_seconds: Math.round(lag.oldestUnsealedSeconds * 10) / 10,
@@ -93,7 +96,10 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
     });
   }
   return c.json(
-    { status: audit_sealing.status === "degraded" ? ("degraded" as const) : ("ok" as const), checks },
+    {
+      status: audit_sealing.status === "degraded" ? ("degraded" as const) : ("ok" as const),
+      checks,
+    },
     200,
   );
 };
