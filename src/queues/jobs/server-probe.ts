@@ -3,6 +3,7 @@ import { z } from "zod";
 import { serverChecks, servers } from "../../db/schema.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { CircuitOpenError, resilientFetch } from "../../outbound/fetch.ts";
+import { type UrlPolicy, urlPolicy } from "../../outbound/url-policy.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
 import { defineJob } from "../define.ts";
 
@@ -17,13 +18,25 @@ type Outcome = {
   error: string | null;
 };
 
-async function probe(url: string, traceparent: string | undefined): Promise<Outcome> {
+async function probe(
+  url: string,
+  owner: string,
+  policy: UrlPolicy,
+  traceparent: string | undefined,
+): Promise<Outcome> {
   const started = Date.now();
   try {
     const res = await resilientFetch(
       url,
-      { method: "GET", redirect: "manual" },
-      { timeoutMs: PROBE_TIMEOUT_MS, retries: 1, traceparent },
+      { method: "GET" },
+      {
+        purpose: "probe",
+        tenant: owner,
+        urlPolicy: policy,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        retries: 1,
+        traceparent,
+      },
     );
     await res.body?.cancel();
     const latencyMs = Date.now() - started;
@@ -54,7 +67,7 @@ async function probe(url: string, traceparent: string | undefined): Promise<Outc
 export const serverProbeJob = defineJob({
   type: "server.probe",
   payload: z.object({ server_id: z.string() }),
-  async handle({ jobId, payload, db, env, traceparent, enqueue }) {
+  async handle({ jobId, payload, db, env, config, traceparent, enqueue }) {
     const existing = await db
       .select()
       .from(serverChecks)
@@ -65,7 +78,12 @@ export const serverProbeJob = defineJob({
     if (!server) return { skipped: "server deleted" };
     if (!server.healthCheckUrl) return { skipped: "no health_check_url" };
 
-    const outcome = await probe(server.healthCheckUrl, traceparent);
+    const outcome = await probe(
+      server.healthCheckUrl,
+      server.ownerId,
+      urlPolicy("probe", config.ENVIRONMENT),
+      traceparent,
+    );
     const now = nowIso();
     const inserted = await db
       .insert(serverChecks)
