@@ -7,6 +7,7 @@ import {
   expectProblem,
   expectStatus,
   PASSWORD,
+  PRODUCTION_VARS,
   type Session,
   uniqueEmail,
   uniqueIp,
@@ -128,15 +129,6 @@ describe("health_check_url is checked by the outbound URL policy at the API", ()
   });
 });
 
-/** Real (non-development) secrets, so the production rules apply. */
-const PRODUCTION = {
-  ENVIRONMENT: "production",
-  JWT_SECRET: "p".repeat(48),
-  ENCRYPTION_KEY: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
-  METRICS_TOKEN: "m".repeat(24),
-  TURNSTILE_SECRET: "real-turnstile-secret",
-};
-
 async function inProduction(
   path: string,
   init: { method?: string; token?: string; body?: unknown },
@@ -146,7 +138,7 @@ async function inProduction(
     "cf-connecting-ip": uniqueIp(),
   };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  return fetchWith(PRODUCTION, path, {
+  return fetchWith(PRODUCTION_VARS, path, {
     method: init.method ?? "GET",
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
