@@ -8,6 +8,7 @@ import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { rateLimit } from "../../middleware/rate-limit.ts";
 import { enqueueJobs } from "../../queues/enqueue.ts";
 import {
   LATENCY_BUCKETS,
@@ -58,9 +59,13 @@ export const probeServerRoute = createRoute({
   path: "/servers/{id}/checks",
   tags: ["Servers"],
   operationId: "probeServer",
-  summary: "Probe the server's health_check_url now (queued; 202 with the job)",
+  summary:
+    "Probe the server's health_check_url now (queued; 202 with the job). At most 10 a minute per owner (429).",
   security: SECURITY,
-  middleware: [requireScope("servers:write")] as const,
+  middleware: [
+    requireScope("servers:write"),
+    rateLimit({ policy: "probes", identity: (c) => `owner:${requirePrincipal(c).userId}` }),
+  ] as const,
   request: { params: ServerIdParam },
   responses: {
     202: jsonContent(QueuedSchema, "Queued (Location: the job)"),

@@ -23,6 +23,7 @@ export const createServerRoute = createRoute({
     201: jsonContent(ServerSchema, "Created (Location, ETag)"),
     409: errorResponse("conflict"),
     ...authErrors,
+    403: errorResponse("forbidden", "quota_exceeded"),
     ...commonErrors,
   },
 });

@@ -15,12 +15,14 @@ import {
 } from "../../services/servers/servers.ts";
 import { loadServer } from "./access.ts";
 import { nameTaken, staleWrite } from "./errors.ts";
+import { enforceServerQuota } from "./quota.ts";
 
 /**
  * The write paths every API version shares (v1 and v2 are thin adapters): do the
  * write, invalidate caches, audit, set the ETag. `api` tags audit rows of legacy calls.
  */
 export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v1") {
+  await enforceServerQuota(c);
   const created = await createServer(
     c.get("db"),
     await keyringFor(c.get("config")),

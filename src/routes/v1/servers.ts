@@ -125,6 +125,7 @@ const create = createRoute({
     201: jsonContent(V1Server, "Created"),
     409: errorResponse("conflict"),
     ...authErrors,
+    403: errorResponse("forbidden", "quota_exceeded"),
     ...commonErrors,
   },
 });
