@@ -28,8 +28,9 @@ export const outboundUrlDescription = (purpose: UrlPurpose, what: string) =>
 export const outboundUrlSchema = (purpose: UrlPurpose, what: string, example: string) =>
   z
     .string()
-    .max(2048)
+    .max(2048, "must be at most 2048 characters")
     .superRefine((value, ctx) => {
+      if (value.length > 2048) return; // already refused by max(): one message per field
       const verdict = checkOutboundUrl(value, urlPolicy(purpose, policyEnvironment()));
       if (!verdict.ok) ctx.addIssue({ code: "custom", message: verdict.detail ?? verdict.error });
     })

@@ -115,6 +115,17 @@ describe("health_check_url is checked by the outbound URL policy at the API", ()
     );
   });
 
+  it("an over-long URL gets one message, not one per rule", async () => {
+    const message = await expectUrlRefused(
+      await api("/api/v2/servers", {
+        method: "POST",
+        token: op.access_token,
+        body: serverBody({ health_check_url: `http://10.0.0.1/${"a".repeat(2100)}` }),
+      }),
+    );
+    expect(message).toMatch(/2048/);
+  });
+
   it("the OpenAPI document describes the policy on the field", async () => {
     const doc = await expectStatus<{
       components: {
