@@ -111,6 +111,8 @@ export const configSchema = z.object({
   CORS_ORIGINS: csv,
   ADMIN_IP_ALLOWLIST: csv,
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
+  /** Servers one owner may have; creating one more is a 403 `quota_exceeded`. */
+  MAX_SERVERS_PER_OWNER: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Emergency switch (and benchmark baseline): "off" skips request rate and concurrency limits; login lockout stays on. */
   RATE_LIMITING: z.enum(["on", "off"]).default("on"),

@@ -62,6 +62,18 @@ export async function expectProblem(res: Response, status: number, type?: string
   return body;
 }
 
+/**
+ * Env overrides with real (non-development) secrets and ENVIRONMENT=production, for
+ * tests of what differs outside development. Pass to fetchWith or deliver().
+ */
+export const PRODUCTION_VARS = {
+  ENVIRONMENT: "production",
+  JWT_SECRET: "p".repeat(48),
+  ENCRYPTION_KEY: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+  METRICS_TOKEN: "m".repeat(24),
+  TURNSTILE_SECRET: "real-turnstile-secret",
+};
+
 let counter = 0;
 export const uniqueEmail = (tag = "user") =>
   `${tag}-${Date.now().toString(36)}-${++counter}@example.com`;

@@ -14,7 +14,8 @@ export interface Cidr {
   prefix: number;
 }
 
-function parseIPv4(ip: string): bigint | null {
+/** Strict dotted-quad IPv4 (no leading zeros) as a 32-bit integer; null when invalid. */
+export function parseIPv4(ip: string): bigint | null {
   const parts = ip.split(".");
   if (parts.length !== 4) return null;
   let value = 0n;
@@ -27,7 +28,8 @@ function parseIPv4(ip: string): bigint | null {
   return value;
 }
 
-function parseIPv6(input: string): bigint | null {
+/** IPv6 (compressed, with an optional dotted IPv4 tail and zone) as a 128-bit integer; null when invalid. */
+export function parseIPv6(input: string): bigint | null {
   let ip = input;
   const zone = ip.indexOf("%");
   if (zone !== -1) ip = ip.slice(0, zone);

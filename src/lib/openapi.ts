@@ -21,8 +21,13 @@ export const ProblemSchema = z
 
 const problemContent = { "application/problem+json": { schema: ProblemSchema } } as const;
 
-const describe = (problem: ProblemType) => ({
-  description: PROBLEM_TYPES[problem].title,
+/** One status, one or more problem types that answer with it (their titles, joined). */
+const describe = (...problems: [ProblemType, ...ProblemType[]]) => ({
+  description: problems
+    .map((p, i) =>
+      i === 0 ? PROBLEM_TYPES[p].title : `${PROBLEM_TYPES[p].title.toLowerCase()} (\`${p}\`)`,
+    )
+    .join(", or "),
   content: problemContent,
 });
 
@@ -43,7 +48,7 @@ export const authErrors = {
   403: describe("forbidden"),
 } as const;
 
-/** Error response for a single named problem, for route-specific statuses. */
+/** Error response for a named problem (or several sharing a status), for route-specific statuses. */
 export const errorResponse = describe;
 
 /** Standard JSON content block for a response schema. */

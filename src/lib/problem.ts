@@ -12,6 +12,7 @@ export const PROBLEM_TYPES = {
   malformed_json: { status: 400, title: "Malformed JSON" },
   unauthorized: { status: 401, title: "Authentication required" },
   forbidden: { status: 403, title: "Forbidden" },
+  quota_exceeded: { status: 403, title: "Quota exceeded" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },

@@ -22,6 +22,8 @@ export const POLICIES = {
   register: { name: "register", limit: 10, windowSeconds: 60 },
   /** Public form submissions, per IP. */
   submissions: { name: "submissions", limit: 5, windowSeconds: 60 },
+  /** On-demand health probes (`POST /servers/{id}/checks`), per owner: each one is an outbound request. */
+  probes: { name: "probes", limit: 10, windowSeconds: 60 },
 } as const satisfies Record<string, Policy>;
 
 export type PolicyName = keyof typeof POLICIES;

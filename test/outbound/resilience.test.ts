@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CircuitBreaker } from "../../src/outbound/circuit-breaker.ts";
-import { backoffMs, CircuitOpenError, resilientFetch } from "../../src/outbound/fetch.ts";
+import {
+  backoffMs,
+  CircuitOpenError,
+  OutboundUrlRefusedError,
+  resilientFetch,
+} from "../../src/outbound/fetch.ts";
+import { urlPolicy } from "../../src/outbound/url-policy.ts";
 
 describe("circuit breaker", () => {
   it("closed → open after N consecutive failures → half-open after the cool-down → closed on a good trial", () => {
@@ -54,6 +60,7 @@ describe("resilientFetch", () => {
   afterEach(() => vi.restoreAllMocks());
   const sleeps: number[] = [];
   const opts = (breaker = new CircuitBreaker()) => ({
+    purpose: "email" as const,
     breaker,
     sleep: async (ms: number) => void sleeps.push(ms),
     random: () => 0.5,
@@ -110,5 +117,86 @@ describe("resilientFetch", () => {
 
   it("backoff is bounded by the maximum", () => {
     expect(backoffMs(20, 100, 5000, () => 0.999)).toBeLessThan(5000);
+  });
+});
+
+describe("breakers per purpose and per tenant", () => {
+  afterEach(() => vi.restoreAllMocks());
+  // The real per-isolate breakers (nothing injected); each test uses its own host.
+  const fast = { retries: 0, sleep: async () => {} };
+  const probe = (tenant: string) => ({
+    ...fast,
+    purpose: "probe" as const,
+    tenant,
+    urlPolicy: urlPolicy("probe", "production"),
+  });
+
+  it("one tenant's failing probes open its own breaker only: other tenants and e-mail still reach the host", async () => {
+    const host = "https://shared-breaker.example.com/";
+    const spy = vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("network down"));
+    for (let i = 0; i < 5; i++)
+      await expect(resilientFetch(host, {}, probe("tenant-a"))).rejects.toThrow("network down");
+    await expect(resilientFetch(host, {}, probe("tenant-a"))).rejects.toBeInstanceOf(
+      CircuitOpenError,
+    );
+    expect(spy).toHaveBeenCalledTimes(5);
+
+    spy.mockResolvedValue(new Response("ok"));
+    expect((await resilientFetch(host, {}, probe("tenant-b"))).status).toBe(200);
+    expect((await resilientFetch(host, {}, { ...fast, purpose: "email" })).status).toBe(200);
+    expect(spy).toHaveBeenCalledTimes(7);
+  });
+
+  it("failures on the product's own calls do not open the probe breaker, and purposes do not share", async () => {
+    const host = "https://api-breaker.example.com/";
+    const spy = vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("down"));
+    for (let i = 0; i < 5; i++)
+      await expect(resilientFetch(host, {}, { ...fast, purpose: "oauth" })).rejects.toThrow();
+    await expect(resilientFetch(host, {}, { ...fast, purpose: "oauth" })).rejects.toBeInstanceOf(
+      CircuitOpenError,
+    );
+    spy.mockResolvedValue(new Response("ok"));
+    for (const purpose of ["email", "purge"] as const)
+      expect((await resilientFetch(host, {}, { ...fast, purpose })).status).toBe(200);
+    expect((await resilientFetch(host, {}, probe("tenant-c"))).status).toBe(200);
+  });
+});
+
+describe("resilientFetch with a URL policy (user-supplied URLs)", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const options = {
+    purpose: "probe" as const,
+    tenant: "tenant-x",
+    urlPolicy: urlPolicy("probe", "production"),
+    retries: 0,
+  };
+
+  it.each([
+    "http://127.0.0.1:9911/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:10.0.0.1]/",
+    "http://0x7f.1/",
+    "https://user:pass@example.com/",
+  ])("refuses %j before any request goes out", async (url) => {
+    const spy = vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response("secret"));
+    const error = await resilientFetch(url, {}, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutboundUrlRefusedError);
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it("never follows redirects, whatever the caller asked for", async () => {
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockResolvedValue(
+        new Response(null, { status: 302, headers: { location: "http://169.254.169.254/" } }),
+      );
+    const res = await resilientFetch(
+      "https://redirects.example.com/",
+      { redirect: "follow" },
+      options,
+    );
+    expect(res.status).toBe(302);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect((spy.mock.calls[0]![1] as RequestInit).redirect).toBe("manual");
   });
 });

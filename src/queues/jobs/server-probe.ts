@@ -2,8 +2,10 @@ import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { serverChecks, servers } from "../../db/schema.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
-import { CircuitOpenError, resilientFetch } from "../../outbound/fetch.ts";
+import { CircuitOpenError, OutboundUrlRefusedError, resilientFetch } from "../../outbound/fetch.ts";
+import { type UrlPolicy, urlPolicy } from "../../outbound/url-policy.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
+import { latencyBucket, type ProbeError } from "../../services/servers/probe-outcome.ts";
 import { defineJob } from "../define.ts";
 
 /** A probe slower than this is `degraded`, not `up`. */
@@ -13,22 +15,40 @@ export const PROBE_TIMEOUT_MS = 5_000;
 type Outcome = {
   status: "up" | "degraded" | "down";
   httpStatus: number | null;
+  /** Exact, for administrators; owners see only its bucket (probe-outcome.ts). */
   latencyMs: number | null;
-  error: string | null;
+  error: ProbeError | null;
 };
 
-async function probe(url: string, traceparent: string | undefined): Promise<Outcome> {
+/**
+ * GETs a health-check URL as `owner`: the outbound URL policy is checked again
+ * here (by resilientFetch, before anything is sent), redirects are not followed,
+ * and the breaker is the owner's own for that host.
+ */
+async function probe(
+  url: string,
+  owner: string,
+  policy: UrlPolicy,
+  traceparent: string | undefined,
+): Promise<Outcome> {
   const started = Date.now();
   try {
     const res = await resilientFetch(
       url,
-      { method: "GET", redirect: "manual" },
-      { timeoutMs: PROBE_TIMEOUT_MS, retries: 1, traceparent },
+      { method: "GET" },
+      {
+        purpose: "probe",
+        tenant: owner,
+        urlPolicy: policy,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        retries: 1,
+        traceparent,
+      },
     );
     await res.body?.cancel();
     const latencyMs = Date.now() - started;
     if (res.status >= 400)
-      return { status: "down", httpStatus: res.status, latencyMs, error: `HTTP ${res.status}` };
+      return { status: "down", httpStatus: res.status, latencyMs, error: "http_error" };
     return {
       status: latencyMs > DEGRADED_THRESHOLD_MS ? "degraded" : "up",
       httpStatus: res.status,
@@ -36,11 +56,13 @@ async function probe(url: string, traceparent: string | undefined): Promise<Outc
       error: null,
     };
   } catch (error) {
-    const reason =
-      error instanceof CircuitOpenError
-        ? "circuit open"
-        : error instanceof Error && error.name === "TimeoutError"
-          ? "timeout"
+    // Timeouts and every kind of network failure are one code: telling them apart
+    // would say whether a port is filtered or closed.
+    const reason: ProbeError =
+      error instanceof OutboundUrlRefusedError
+        ? "not_allowed"
+        : error instanceof CircuitOpenError
+          ? "circuit_open"
           : "unreachable";
     return { status: "down", httpStatus: null, latencyMs: null, error: reason };
   }
@@ -54,7 +76,7 @@ async function probe(url: string, traceparent: string | undefined): Promise<Outc
 export const serverProbeJob = defineJob({
   type: "server.probe",
   payload: z.object({ server_id: z.string() }),
-  async handle({ jobId, payload, db, env, traceparent, enqueue }) {
+  async handle({ jobId, payload, db, env, config, logger, traceparent, enqueue }) {
     const existing = await db
       .select()
       .from(serverChecks)
@@ -65,7 +87,14 @@ export const serverProbeJob = defineJob({
     if (!server) return { skipped: "server deleted" };
     if (!server.healthCheckUrl) return { skipped: "no health_check_url" };
 
-    const outcome = await probe(server.healthCheckUrl, traceparent);
+    const outcome = await probe(
+      server.healthCheckUrl,
+      server.ownerId,
+      urlPolicy("probe", config.ENVIRONMENT),
+      traceparent,
+    );
+    if (outcome.error === "not_allowed")
+      logger.warn("probe refused by the outbound URL policy", { server_id: server.id });
     const now = nowIso();
     const inserted = await db
       .insert(serverChecks)
@@ -99,7 +128,7 @@ export const serverProbeJob = defineJob({
       status: outcome.status,
       previous,
       http_status: outcome.httpStatus,
-      latency_ms: outcome.latencyMs,
+      latency_bucket: latencyBucket(outcome.latencyMs),
       error: outcome.error,
     };
   },

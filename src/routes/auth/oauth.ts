@@ -74,7 +74,7 @@ async function githubEmailVerified(
         "User-Agent": "edgepanel",
       },
     },
-    { traceparent, retries: 1 },
+    { purpose: "oauth", traceparent, retries: 1 },
   );
   if (!res.ok) return false;
   const emails = (await res.json()) as { email: string; verified: boolean }[];

@@ -13,7 +13,10 @@ export const JobSchema = z
     status: z.enum(JOB_STATUSES),
     attempts: z.number().int(),
     result: z.record(z.string(), z.unknown()).nullable(),
-    error: z.string().nullable(),
+    error: z.string().nullable().openapi({
+      description:
+        "Set when an attempt failed: the recorded error for administrators, a generic sentence for everyone else",
+    }),
     created_at: z.string(),
     updated_at: z.string(),
     started_at: z.string().nullable(),
@@ -21,13 +24,20 @@ export const JobSchema = z
   })
   .openapi("Job");
 
-export const toJobDto = (j: JobRow) => ({
+/**
+ * Only administrators read the recorded error: it is the raw text of whatever
+ * went wrong (network errors naming addresses, driver messages), fine for an
+ * operator's diagnosis, not for the job's owner.
+ */
+export const FAILED_ATTEMPT = "The last attempt failed; administrators can see the recorded error";
+
+export const toJobDto = (j: JobRow, admin: boolean) => ({
   id: j.id,
   type: j.type,
   status: j.status,
   attempts: j.attempts,
   result: j.result,
-  error: j.lastError,
+  error: j.lastError === null ? null : admin ? j.lastError : FAILED_ATTEMPT,
   created_at: j.createdAt,
   updated_at: j.updatedAt,
   started_at: j.startedAt,
@@ -76,5 +86,5 @@ export const getJobHandler: RouteHandler<typeof getJobRoute, AppEnv> = async (c)
   if (!job || (!isAdmin && job.ownerId !== p.userId))
     throw new ApiError("not_found", { detail: "No job with that id" });
   c.header("Cache-Control", "private, no-store");
-  return c.json(toJobDto(job), 200);
+  return c.json(toJobDto(job, isAdmin), 200);
 };

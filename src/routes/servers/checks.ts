@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { and, desc, eq, sql } from "drizzle-orm";
-import { CHECK_STATUSES, serverChecks } from "../../db/schema.ts";
+import { CHECK_STATUSES, type ServerCheckRow, serverChecks } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { requestWrite } from "../../lib/mutate.ts";
@@ -8,30 +8,63 @@ import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { rateLimit } from "../../middleware/rate-limit.ts";
+import {
+  LATENCY_BUCKETS,
+  latencyBucket,
+  PROBE_ERRORS,
+  probeErrorCode,
+} from "../../services/servers/probe-outcome.ts";
 import { QueuedSchema } from "../jobs/get.ts";
-import { loadServer } from "./access.ts";
+import { loadServer, scopeOf } from "./access.ts";
 import { ServerIdParam } from "./schemas.ts";
 
-const CheckSchema = z
+export const ServerCheckSchema = z
   .object({
     id: z.string(),
     status: z.enum(CHECK_STATUSES),
     http_status: z.number().int().nullable(),
-    latency_ms: z.number().int().nullable(),
-    error: z.string().nullable(),
+    latency_bucket: z.enum(LATENCY_BUCKETS).nullable().openapi({
+      description: "How long the probe took, coarsely; null when there was no HTTP answer",
+    }),
+    latency_ms: z.number().int().nullable().openapi({
+      description: "Exact latency: administrators only, null for everyone else",
+    }),
+    error: z.enum(PROBE_ERRORS).nullable().openapi({
+      description:
+        "Why the check is down: `http_error` (see http_status), `unreachable` (no HTTP answer: DNS, connection, TLS or timeout), `circuit_open` (skipped after repeated failures), `not_allowed` (the URL is refused by the outbound URL policy; nothing was sent)",
+    }),
     checked_at: z.string(),
     job_id: z.string().nullable(),
   })
   .openapi("ServerCheck");
+
+export const ServerCheckListSchema = listOf(ServerCheckSchema, "ServerCheckList");
+
+/** A check as the caller may see it: exact latency for administrators only. */
+const toCheckDto = (r: ServerCheckRow, admin: boolean): z.infer<typeof ServerCheckSchema> => ({
+  id: r.id,
+  status: r.status,
+  http_status: r.httpStatus,
+  latency_bucket: latencyBucket(r.latencyMs),
+  latency_ms: admin ? r.latencyMs : null,
+  error: probeErrorCode(r.error),
+  checked_at: r.checkedAt,
+  job_id: r.jobId,
+});
 
 export const probeServerRoute = createRoute({
   method: "post",
   path: "/servers/{id}/checks",
   tags: ["Servers"],
   operationId: "probeServer",
-  summary: "Probe the server's health_check_url now (queued; 202 with the job)",
+  summary:
+    "Probe the server's health_check_url now (queued; 202 with the job). At most 10 a minute per owner (429).",
   security: SECURITY,
-  middleware: [requireScope("servers:write")] as const,
+  middleware: [
+    requireScope("servers:write"),
+    rateLimit({ policy: "probes", identity: (c) => `owner:${requirePrincipal(c).userId}` }),
+  ] as const,
   request: { params: ServerIdParam },
   responses: {
     202: jsonContent(QueuedSchema, "Queued (Location: the job)"),
@@ -73,7 +106,7 @@ export const listChecksRoute = createRoute({
   middleware: [requireScope("servers:read")] as const,
   request: { params: ServerIdParam, query: PaginationQuery },
   responses: {
-    200: jsonContent(listOf(CheckSchema, "ServerCheckList"), "A page of checks"),
+    200: jsonContent(ServerCheckListSchema, "A page of checks"),
     404: errorResponse("not_found"),
     ...authErrors,
     ...commonErrors,
@@ -82,6 +115,7 @@ export const listChecksRoute = createRoute({
 
 export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = async (c) => {
   const server = await loadServer(c, c.req.valid("param").id);
+  const admin = scopeOf(c).ownerId === null;
   const { limit, cursor } = c.req.valid("query");
   const after = cursor ? (decodeCursor(cursor, "-checked_at", 2).k as [string, string]) : undefined;
   const rows = await c
@@ -104,15 +138,7 @@ export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = a
   c.header("Cache-Control", "private, no-cache");
   return c.json(
     {
-      data: page.map((r) => ({
-        id: r.id,
-        status: r.status,
-        http_status: r.httpStatus,
-        latency_ms: r.latencyMs,
-        error: r.error,
-        checked_at: r.checkedAt,
-        job_id: r.jobId,
-      })),
+      data: page.map((r) => toCheckDto(r, admin)),
       next_cursor:
         rows.length > limit && last
           ? encodeCursor({ s: "-checked_at", k: [last.checkedAt, last.id] })

@@ -3,6 +3,7 @@ import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
+import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import type { ServerInput } from "../../services/servers/servers.ts";
 import { CreateServerBody, fromBody, ServerSchema, toServerDto } from "./schemas.ts";
 import { createFor } from "./writes.ts";
@@ -14,7 +15,7 @@ export const createServerRoute = createRoute({
   operationId: "createServer",
   summary: "Add a server (operators and admins). Supports Idempotency-Key.",
   security: SECURITY,
-  middleware: [requireScope("servers:write"), idempotency()] as const,
+  middleware: [requireScope("servers:write"), idempotency(), outboundPolicy()] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: CreateServerBody } } },
   },
@@ -22,6 +23,7 @@ export const createServerRoute = createRoute({
     201: jsonContent(ServerSchema, "Created (Location, ETag)"),
     409: errorResponse("conflict"),
     ...authErrors,
+    403: errorResponse("forbidden", "quota_exceeded"),
     ...commonErrors,
   },
 });

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
+import { outboundUrlSchema } from "../../outbound/url-schema.ts";
 import { SORTS } from "../../services/servers/servers.ts";
 
 const HOSTNAME =
@@ -31,11 +32,11 @@ const TagsSchema = z
 
 const NameSchema = z.string().trim().min(1).max(64).openapi({ example: "web-1" });
 const PortSchema = z.number().int().min(1).max(65535).openapi({ example: 443 });
-const HealthUrlSchema = z
-  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-  .max(2048)
-  .nullable()
-  .openapi({ example: "https://web-1.eu.example.com/healthz" });
+const HealthUrlSchema = outboundUrlSchema(
+  "probe",
+  "that edgepanel GETs to check the server's health (on demand and every 5 minutes)",
+  "https://web-1.eu.example.com/healthz",
+).nullable();
 const CredentialsSchema = z.string().max(4096).nullable().openapi({
   description: "Write-only. Stored encrypted; never returned.",
   writeOnly: true,

@@ -21,6 +21,7 @@ import {
 } from "../../services/servers/servers.ts";
 import { loadServer } from "./access.ts";
 import { nameTaken, staleWrite } from "./errors.ts";
+import { enforceServerQuota } from "./quota.ts";
 
 /** Commits; a name the owner already uses aborts the whole batch and is a 409. */
 async function commitNamed(unit: RequestWrite) {
@@ -38,6 +39,7 @@ async function commitNamed(unit: RequestWrite) {
  * commit. `api` tags audit rows of legacy calls.
  */
 export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v1") {
+  await enforceServerQuota(c);
   const row = await newServerRow(
     await keyringFor(c.get("config")),
     requirePrincipal(c).userId,

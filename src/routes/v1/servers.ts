@@ -8,6 +8,7 @@ import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/
 import { appendHeader, setHeader } from "../../lib/response-headers.ts";
 import { requireScope, SECURITY } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
+import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import type { ServerInput } from "../../services/servers/servers.ts";
 import { listServersByPage } from "../../services/servers/servers.ts";
 import { loadServer, scopeOf } from "../servers/access.ts";
@@ -118,12 +119,13 @@ const create = createRoute({
   path: "/servers",
   operationId: "createServerV1",
   summary: "Add a server (v1)",
-  middleware: [requireScope("servers:write"), idempotency()] as const,
+  middleware: [requireScope("servers:write"), idempotency(), outboundPolicy()] as const,
   request: jsonBody,
   responses: {
     201: jsonContent(V1Server, "Created"),
     409: errorResponse("conflict"),
     ...authErrors,
+    403: errorResponse("forbidden", "quota_exceeded"),
     ...commonErrors,
   },
 });
@@ -133,7 +135,7 @@ const replace = createRoute({
   path: "/servers/{id}",
   operationId: "replaceServerV1",
   summary: "Replace a server (v1)",
-  middleware: [requireScope("servers:write")] as const,
+  middleware: [requireScope("servers:write"), outboundPolicy()] as const,
   request: { ...one, ...jsonBody },
   responses: {
     200: jsonContent(V1Server, "Replaced"),

@@ -51,7 +51,7 @@ export async function purge(
             },
             body: JSON.stringify(body),
           },
-          { traceparent, timeoutMs: 10_000, retries: 3 },
+          { purpose: "purge", traceparent, timeoutMs: 10_000, retries: 3 },
         );
         const json = (await res.json().catch(() => null)) as {
           success?: boolean;

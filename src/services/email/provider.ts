@@ -74,7 +74,7 @@ export class HttpEmailProvider implements EmailProvider {
         },
         body: JSON.stringify({ from: FROM_ADDRESS, to: m.to, subject: m.subject, text: m.text }),
       },
-      { traceparent: this.#traceparent, timeoutMs: 10_000, retries: 2 },
+      { purpose: "email", traceparent: this.#traceparent, timeoutMs: 10_000, retries: 2 },
     );
     if (!res.ok) throw new Error(`e-mail provider answered ${res.status}`);
     return { accepted: m.to.length };
