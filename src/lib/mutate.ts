@@ -173,4 +173,6 @@ export const systemWrite = (
   env: Effects["env"] & { DB: D1Database; DATABASE_URL?: string | undefined },
   ctx: { waitUntil(promise: Promise<unknown>): void },
   logger: Logger,
-) => new WriteUnit(getDatabase(env), { env, waitUntil: (p) => ctx.waitUntil(p), logger });
+  traceparent?: string,
+) =>
+  new WriteUnit(getDatabase(env), { env, waitUntil: (p) => ctx.waitUntil(p), logger }, traceparent);

@@ -53,7 +53,11 @@ async function claim(
  * the dead-letter queue. A redelivered message whose job already finished is
  * acknowledged without running anything again.
  */
-export async function consumeJobs(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+export async function consumeJobs(
+  batch: MessageBatch<unknown>,
+  env: Bindings,
+  ctx: ExecutionContext,
+): Promise<void> {
   const db = getDatabase(env);
   const config = loadConfig(env);
   for (const message of batch.messages) {
@@ -98,6 +102,7 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Bindings): 
         config,
         db,
         logger,
+        write: () => systemWrite(env, ctx, logger, body.traceparent),
         enqueue: (items) =>
           enqueueJobs(
             db,
@@ -184,5 +189,5 @@ export async function handleQueue(
   ctx: ExecutionContext,
 ): Promise<void> {
   if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env, ctx);
-  else await consumeJobs(batch, env);
+  else await consumeJobs(batch, env, ctx);
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Database } from "../db/client.ts";
 import type { Bindings, Config } from "../env.ts";
+import type { WriteUnit } from "../lib/mutate.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { EnqueueItem } from "./enqueue.ts";
 
@@ -17,6 +18,11 @@ export interface JobContext<P> {
   logger: Logger;
   /** Enqueues follow-up jobs (children inherit the trace). */
   enqueue(items: EnqueueItem[]): Promise<string[]>;
+  /**
+   * A mutation for this job (one batch, post-commit effects as for requests):
+   * audit entries default to the `system` actor, child jobs inherit the trace.
+   */
+  write(): WriteUnit;
 }
 
 export interface JobDefinition<T extends string = string, S extends z.ZodType = z.ZodType> {

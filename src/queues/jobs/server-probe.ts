@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { serverChecks, servers } from "../../db/schema.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
@@ -76,7 +76,7 @@ async function probe(
 export const serverProbeJob = defineJob({
   type: "server.probe",
   payload: z.object({ server_id: z.string() }),
-  async handle({ jobId, payload, db, env, config, logger, traceparent, enqueue }) {
+  async handle({ jobId, payload, db, env, config, logger, traceparent, write }) {
     const existing = await db
       .select()
       .from(serverChecks)
@@ -96,26 +96,15 @@ export const serverProbeJob = defineJob({
     if (outcome.error === "not_allowed")
       logger.warn("probe refused by the outbound URL policy", { server_id: server.id });
     const now = nowIso();
-    const inserted = await db
-      .insert(serverChecks)
-      .values({ id: uuidv7(), serverId: server.id, jobId, ...outcome, checkedAt: now })
-      .onConflictDoNothing()
-      .returning({ id: serverChecks.id })
-      .all();
-    if (!inserted.length) return { status: outcome.status, replayed: true };
     const previous = server.status;
-    await db
-      .update(servers)
-      .set({
-        status: outcome.status,
-        lastCheckedAt: now,
-        version: sql`${servers.version} + 1`,
-        updatedAt: now,
-      })
-      .where(eq(servers.id, server.id));
-    await invalidateServer(env, server.ownerId, server.id);
+    // One batch: the check row, the server's new status and, when the status
+    // changed, the notification job — applied only if no check was recorded for
+    // this job yet, so a redelivered probe changes nothing twice.
+    const unit = write().onlyIf(
+      sql`not exists (select 1 from ${serverChecks} where ${serverChecks.jobId} = ${jobId})`,
+    );
     if (previous !== outcome.status) {
-      await enqueue([
+      unit.enqueue([
         {
           type: "server.status_changed",
           jobId: `${jobId}.notify`,
@@ -124,6 +113,26 @@ export const serverProbeJob = defineJob({
         },
       ]);
     }
+    const updated = unit.write(
+      db
+        .update(servers)
+        .set({
+          status: outcome.status,
+          lastCheckedAt: now,
+          version: sql`${servers.version} + 1`,
+          updatedAt: now,
+        })
+        .where(and(eq(servers.id, server.id), unit.precondition))
+        .returning({ id: servers.id }),
+    );
+    unit.write(
+      db
+        .insert(serverChecks)
+        .values({ id: uuidv7(), serverId: server.id, jobId, ...outcome, checkedAt: now })
+        .onConflictDoNothing(),
+    );
+    unit.afterCommit(() => invalidateServer(env, server.ownerId, server.id));
+    if (!(await unit.commit())(updated).length) return { status: outcome.status, replayed: true };
     return {
       status: outcome.status,
       previous,
