@@ -46,7 +46,7 @@ import {
 } from "../../src/services/idempotency/idempotency.ts";
 import {
   deleteServerIfAt,
-  insertServer,
+  insertServerIf,
   listServers,
   newServerRow,
   patchColumns,
@@ -93,13 +93,13 @@ export function repositoriesContract(driver: string, getDb: () => Promise<Databa
       };
       const first = await newServerRow(await ring, ownerId, input);
       const unit = new Mutation(db);
-      unit.write(insertServer(db, first));
+      unit.write(insertServerIf(db, first));
       unit.record(auditLogs, [auditRow({ actorType: "system", action: "t", resourceType: "s" })]);
       await unit.commit();
       const second = await newServerRow(await ring, ownerId, { ...input, name: "DUP" });
       const again = new Mutation(db);
       again.record(auditLogs, [auditRow({ actorType: "system", action: "t", resourceType: "s" })]);
-      again.write(insertServer(db, second));
+      again.write(insertServerIf(db, second));
       const error = await again.commit().then(
         () => null,
         (e: unknown) => e,

@@ -8,10 +8,11 @@ import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { type RequestWrite, requestWrite } from "../../lib/mutate.ts";
 import { requirePrincipal } from "../../middleware/auth.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
+import { belowServerQuota } from "../../services/servers/quota.ts";
 import {
   auditView,
   deleteServerIfAt,
-  insertServer,
+  insertServerIf,
   newServerRow,
   patchColumns,
   type ServerInput,
@@ -21,7 +22,7 @@ import {
 } from "../../services/servers/servers.ts";
 import { loadServer } from "./access.ts";
 import { nameTaken, staleWrite } from "./errors.ts";
-import { enforceServerQuota } from "./quota.ts";
+import { quotaExceeded } from "./quota.ts";
 
 /** Commits; a name the owner already uses aborts the whole batch and is a 409. */
 async function commitNamed(unit: RequestWrite) {
@@ -39,22 +40,20 @@ async function commitNamed(unit: RequestWrite) {
  * commit. `api` tags audit rows of legacy calls.
  */
 export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v1") {
-  await enforceServerQuota(c);
-  const row = await newServerRow(
-    await keyringFor(c.get("config")),
-    requirePrincipal(c).userId,
-    input,
-  );
-  const unit = requestWrite(c);
-  unit.write(insertServer(unit.db, row));
+  const ownerId = requirePrincipal(c).userId;
+  const row = await newServerRow(await keyringFor(c.get("config")), ownerId, input);
+  // The owner's server quota is the batch's condition: exact under concurrency.
+  const limit = c.get("config").MAX_SERVERS_PER_OWNER;
+  const unit = requestWrite(c).onlyIf(belowServerQuota(ownerId, limit));
   unit.audit({
     action: "server.created",
     resourceType: "server",
     resourceId: row.id,
     summary: { after: auditView(row), ...(api ? { api } : {}) },
   });
+  const inserted = unit.write(insertServerIf(unit.db, row, unit.precondition));
   unit.afterCommit(() => invalidateServer(c.env, row.ownerId, row.id));
-  await commitNamed(unit);
+  if (!(await commitNamed(unit))(inserted).length) throw quotaExceeded(limit);
   c.header("ETag", resourceEtag(row.id, row.version));
   return row;
 }

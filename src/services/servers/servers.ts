@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
+import { insertIf } from "../../db/mutation.ts";
 import {
   type ServerEnvironment,
   type ServerRow,
@@ -29,7 +30,7 @@ export interface ServerInput {
 
 const ownedBy = (scope: Scope) => (scope.ownerId ? eq(servers.ownerId, scope.ownerId) : undefined);
 
-/** A new server's row (credentials encrypted); insert it with {@link insertServer}. */
+/** A new server's row (credentials encrypted); insert it with {@link insertServerIf}. */
 export async function newServerRow(
   ring: Keyring,
   ownerId: string,
@@ -56,8 +57,13 @@ export async function newServerRow(
   };
 }
 
-/** The INSERT; a name already used by the owner fails the whole batch (unique index). */
-export const insertServer = (db: Database, row: ServerRow) => db.insert(servers).values(row);
+/**
+ * The INSERT, applied only while `condition` holds (the owner's quota); returns
+ * the id when it applied. A name already used by the owner fails the whole batch
+ * (unique index).
+ */
+export const insertServerIf = (db: Database, row: ServerRow, condition?: SQL) =>
+  insertIf(db, servers, row, condition).returning({ id: servers.id });
 
 export async function getServer(
   db: Database,

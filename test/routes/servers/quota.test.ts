@@ -43,6 +43,25 @@ describe("servers per owner quota", () => {
     );
   });
 
+  it("is exact under concurrency: 20 creates racing for 5 slots make exactly 5 servers", async () => {
+    const op = await userWithRole("operator");
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        withQuota(5, "/api/v2/servers", op.access_token, serverBody()),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 403)).toHaveLength(15);
+    const { env } = await import("cloudflare:workers");
+    const owned = await env.DB.prepare(
+      "select (select count(*) from servers where owner_id = ?1) as servers, (select count(*) from audit_logs where actor_id = ?1 and action = 'server.created') as audits",
+    )
+      .bind(op.user.id)
+      .first<{ servers: number; audits: number }>();
+    expect(owned).toEqual({ servers: 5, audits: 5 });
+  });
+
   it("deleting a server frees a slot", async () => {
     const op = await userWithRole("operator");
     const first = await createServer(op.access_token);
