@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { auditLogs } from "../../db/schema.ts";
 import { GENESIS_HASH, hashRow } from "./chain.ts";
@@ -28,20 +28,24 @@ export async function sealPending(db: Database, maxRounds = 10): Promise<SealRes
   let sealed = 0;
   let lastSeq: number | null = null;
   for (let round = 0; round < maxRounds; round++) {
-    const head = await db
-      .select({ seq: auditLogs.seq, hash: auditLogs.hash })
-      .from(auditLogs)
-      .where(isNotNull(auditLogs.hash))
-      .orderBy(desc(auditLogs.seq))
-      .limit(1)
-      .get();
-    const pending = await db
+    // One read per round: the newest sealed row (the chain head) and the unsealed
+    // rows after it, in seq order. Sealed rows form a prefix, so the head is the
+    // last row with a hash and everything after it is unsealed.
+    const rows = await db
       .select()
       .from(auditLogs)
-      .where(isNull(auditLogs.hash))
+      .where(
+        gte(
+          auditLogs.seq,
+          // Walks the primary key backwards past the (few) unsealed rows at the tail.
+          sql`coalesce((select ${auditLogs.seq} from ${auditLogs} where ${auditLogs.hash} is not null order by ${auditLogs.seq} desc limit 1), 0)`,
+        ),
+      )
       .orderBy(asc(auditLogs.seq))
-      .limit(ROUND)
+      .limit(ROUND + 1)
       .all();
+    const head = rows[0]?.hash ? rows[0] : undefined;
+    const pending = head ? rows.slice(1) : rows.slice(0, ROUND);
     if (!pending.length) return { sealed, more: false, lastSeq };
     let prevHash = head?.hash ?? GENESIS_HASH;
     const updates = [];
