@@ -1,3 +1,4 @@
+import { Coalescer } from "../lib/coalesce.ts";
 import { increment } from "../observability/metrics.ts";
 import { LruCache } from "./lru.ts";
 
@@ -68,13 +69,26 @@ const counter = (name: string, outcome: string) =>
 export async function bumpTags(kv: KVNamespace, tags: string[]): Promise<void> {
   const now = Date.now();
   await Promise.all(
-    [...new Set(tags)].map(async (tag) => {
+    [...new Set(tags)].map((tag) => {
       const v = `${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
       tagVersions.set(tag, v, TAG_TTL_MS, now);
-      await kv.put(`tagv:${tag}`, v);
+      latestBump.set(tag, v);
+      // KV takes at most one write per second per key, and a hot tag
+      // (`servers:all`) is bumped by every write: publish at most once a second
+      // per isolate, always the newest version. Other isolates re-read tag
+      // versions every TAG_TTL_MS anyway, so this adds at most a second.
+      return tagWrites.run(tag, async () => {
+        const latest = latestBump.get(tag);
+        latestBump.delete(tag);
+        if (latest !== undefined) await kv.put(`tagv:${tag}`, latest);
+      });
     }),
   );
 }
+
+const tagWrites = new Coalescer(1_000);
+/** The newest version bumped in this isolate and not yet written to KV, per tag. */
+const latestBump = new Map<string, string>();
 
 export class TieredCache {
   readonly #kv: KVNamespace;

@@ -160,13 +160,18 @@ describe("edge cache and purge", () => {
     expect(b.headers.get("x-request-id")).not.toBe(a.headers.get("x-request-id"));
   });
 
-  it("a server write purges the status page here (after the response, in the background)", async () => {
+  it("a server write purges the status page here (in the background, at most once a second)", async () => {
     await api("/status");
     await new Promise((r) => setTimeout(r, 50));
     expect((await api("/status")).headers.get("x-cache")).toBe("HIT");
     await createServer(alice.access_token);
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await api("/status")).headers.get("x-cache")).toBe("MISS");
+    let outcome: string | null = "HIT";
+    for (let i = 0; i < 30 && outcome === "HIT"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      outcome = (await api("/status")).headers.get("x-cache");
+      // A MISS re-stores the page; look once, not again.
+    }
+    expect(outcome).toBe("MISS");
   });
 
   it("admin purge by tag and URL works locally; without Cloudflare credentials global is skipped", async () => {

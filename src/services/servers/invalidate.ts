@@ -1,11 +1,12 @@
 import { purgeLocal } from "../../cache/edge.ts";
 import { invalidate } from "../../cache/http.ts";
+import { Coalescer } from "../../lib/coalesce.ts";
 import { serverTags } from "./servers.ts";
 
 /**
  * After any write to a server: bump its data-cache tags (lists and the resource,
  * immediately for the writer), and drop this location's copy of the public status
- * page, whose counts it changes. Other locations' copies age out within the page's
+ * page, whose counts it changes (at most once a second). Other locations' copies age out within the page's
  * 30 s TTL; a global purge per write would run into the purge API's rate limits.
  */
 export async function invalidateServer(
@@ -13,6 +14,12 @@ export async function invalidateServer(
   ownerId: string,
   id: string,
 ): Promise<void> {
-  await invalidate(env.CACHE, serverTags(ownerId, id));
-  await purgeLocal(env.CACHE, { tags: ["status"] }).catch(() => {});
+  await Promise.all([
+    invalidate(env.CACHE, serverTags(ownerId, id)),
+    statusPurges.run("status", () => purgeLocal(env.CACHE, { tags: ["status"] }).catch(() => {})),
+  ]);
 }
+
+// At most one purge of the status page per second per isolate: it caches for 30 s,
+// and under a burst of writes one purge covers them all.
+const statusPurges = new Coalescer(1_000);
