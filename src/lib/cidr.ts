@@ -104,3 +104,9 @@ export function ipInAny(ip: string, cidrs: readonly (string | Cidr)[]): boolean 
     return cidr !== null && cidrContains(cidr, parsed);
   });
 }
+
+/** True when every address of `inner` is also in `outer` (same family, prefix at least as long). */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+  if (inner.family !== outer.family || inner.prefix < outer.prefix) return false;
+  return cidrContains(outer, { family: inner.family, value: inner.network });
+}

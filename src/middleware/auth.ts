@@ -141,6 +141,8 @@ async function authenticateKey(
     rateLimitPerMinute: record.rateLimitPerMinute,
     maxConcurrency: record.maxConcurrency,
     requireSignature: record.requireSignature,
+    expiresAt: record.expiresAt,
+    allowedCidrs: record.allowedCidrs,
   };
 }
 

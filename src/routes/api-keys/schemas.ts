@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type ApiKeyRow, SCOPES } from "../../db/schema.ts";
 import { parseCidr } from "../../lib/cidr.ts";
-import { listOf } from "../../lib/pagination.ts";
+import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 
 export const ApiKeyIdParam = z.object({
   id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
@@ -36,6 +36,17 @@ export const CreatedApiKeySchema = ApiKeySchema.extend({
 }).openapi("CreatedApiKey");
 
 export const ApiKeyListSchema = listOf(ApiKeySchema, "ApiKeyList");
+
+export const ListApiKeysQuery = PaginationQuery.extend({
+  owner_id: z
+    .uuid({ error: "must be a UUID" })
+    .optional()
+    .openapi({
+      param: { name: "owner_id", in: "query" },
+      description:
+        "Another user's keys (needs the admin role and the 'admin' scope); default: your own",
+    }),
+});
 
 const future = z.iso
   .datetime({ offset: true })
