@@ -41,6 +41,11 @@ export class RateLimiter extends DurableObject<Bindings> {
     return decision;
   }
 
+  /** Whether a request of `cost` would be admitted now, without admitting it. */
+  peek(limit: number, windowMs: number, cost = 1, now = Date.now()): Decision {
+    return this.#log.peek(limit, windowMs, cost, now);
+  }
+
   /** Grants up to `want` units at once for an isolate's local allowance (see allowance.ts). */
   lease(
     limit: number,

@@ -22,6 +22,12 @@ export const POLICIES = {
   register: { name: "register", limit: 10, windowSeconds: 60 },
   /** Public form submissions, per IP. */
   submissions: { name: "submissions", limit: 5, windowSeconds: 60 },
+  /**
+   * Failed authentications (unknown or malformed API keys, forged access tokens), per
+   * IP (IPv6: per /64). Over it, credentials that would need a lookup are refused
+   * before KV or D1 is touched (see auth-failures.ts).
+   */
+  auth_failures: { name: "auth_failures", limit: 30, windowSeconds: 600 },
 } as const satisfies Record<string, Policy>;
 
 export type PolicyName = keyof typeof POLICIES;

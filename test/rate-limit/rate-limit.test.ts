@@ -72,7 +72,6 @@ describe("rate limits", () => {
     const key = await createKey(admin.access_token);
     const asKey = await api("/api/v2/auth/me", {
       apiKey: key.key,
-      token: admin.access_token,
       headers: { "cf-connecting-ip": ip },
     });
     await expectStatus(asKey, 200);
