@@ -34,10 +34,21 @@ export type PolicyName = keyof typeof POLICIES;
 
 /**
  * Brute-force lockout: from the `threshold`-th consecutive failure on, each failure
- * locks the identity for 1 s, 2 s, 4 s … doubling, capped at 15 min. Accounts lock
- * after 5 failures; an IP (which may front many honest users) after 20.
+ * locks the identity for 1 s, 2 s, 4 s … doubling, capped at 15 min. An account locks
+ * after 5 failures *from one IP* (only for that IP: nobody can lock a user out from
+ * the user's own address); an IP (which may front many honest users) after 20 on any
+ * accounts. Guessing spread over many IPs is bounded per account: past
+ * `accountWide.limit` failures in its window, the account refuses addresses that have
+ * not signed in to it within `knownIpDays` until the window drains.
  */
-export const LOCKOUT = { account: 5, ip: 20, baseMs: 1_000, maxMs: 15 * 60_000 } as const;
+export const LOCKOUT = {
+  account: 5,
+  ip: 20,
+  baseMs: 1_000,
+  maxMs: 15 * 60_000,
+  accountWide: { limit: 50, windowSeconds: 3_600 },
+  knownIpDays: 30,
+} as const;
 
 export const lockoutMs = (failures: number, threshold: number): number =>
   failures < threshold ? 0 : Math.min(LOCKOUT.maxMs, LOCKOUT.baseMs * 2 ** (failures - threshold));
