@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { type ApiKeyRow, SCOPES } from "../../db/schema.ts";
 import { parseCidr } from "../../lib/cidr.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
+import { nameSchema } from "../../lib/text.ts";
 
 export const ApiKeyIdParam = z.object({
   id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
@@ -54,7 +55,7 @@ const future = z.iso
 
 export const CreateApiKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(64).openapi({ example: "CI deploys" }),
+    name: nameSchema(64).openapi({ example: "CI deploys" }),
     scopes: z
       .array(z.enum(SCOPES))
       .min(1)
