@@ -21,6 +21,7 @@ import {
   ROLE_RANK,
   ROLE_SCOPES,
 } from "../services/auth/principal.ts";
+import { isFamilyRevoked } from "../services/auth/revocation.ts";
 import { checkSignature, SIGNATURE_TOLERANCE_SECONDS } from "../services/auth/signature.ts";
 
 declare module "hono" {
@@ -144,7 +145,13 @@ async function authenticateJwt(c: Context<AppEnv>, token: string): Promise<Princ
     throw await failedGuess(c, "The access token is invalid");
   }
   const claims = verified.value;
-  const user = await lookupUser(c.get("db"), claims.sub);
+  const [user, ended] = await Promise.all([
+    lookupUser(c.get("db"), claims.sub),
+    // Both isolate-cached: no I/O on almost every request. (Tokens issued before `fam`
+    // existed carry none; they expire within 15 minutes of the upgrade.)
+    claims.fam ? isFamilyRevoked(c.env.CACHE, claims.fam) : false,
+  ]);
+  if (ended) throw unauthorized("The session of this access token has ended");
   if (!user || user.disabled)
     throw unauthorized("The access token's user no longer exists or is deactivated");
   return {

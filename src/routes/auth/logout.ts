@@ -10,7 +10,7 @@ export const logoutRoute = createRoute({
   path: "/auth/logout",
   tags: ["Auth"],
   operationId: "logout",
-  summary: "Revoke a refresh token and every token rotated from it",
+  summary: "Sign out: revoke a refresh token, every token rotated from it and their access tokens",
   request: { body: { required: true, content: { "application/json": { schema: RefreshBody } } } },
   responses: {
     204: { description: "Signed out (also for an unknown token: logout is idempotent)" },
@@ -19,7 +19,11 @@ export const logoutRoute = createRoute({
 });
 
 export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c) => {
-  const revoked = await revokeRefreshToken(c.get("db"), c.req.valid("json").refresh_token);
+  const revoked = await revokeRefreshToken(
+    c.get("db"),
+    c.env.CACHE,
+    c.req.valid("json").refresh_token,
+  );
   if (revoked) {
     await audit(c, {
       actorType: "user",

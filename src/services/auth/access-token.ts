@@ -15,12 +15,15 @@ export interface AccessClaims {
   exp: number;
   iss: string;
   aud: string;
+  /** The refresh-token family (session) this token was issued to; see revocation.ts. */
+  fam?: string;
 }
 
-/** Signs a 15-minute HS256 access token. */
+/** Signs a 15-minute HS256 access token for the session (refresh-token family) `familyId`. */
 export async function issueAccessToken(
   secret: string,
   user: { id: string; role: Role },
+  familyId: string,
   now = Math.floor(Date.now() / 1000),
 ): Promise<{ token: string; claims: AccessClaims }> {
   const claims: AccessClaims = {
@@ -31,6 +34,7 @@ export async function issueAccessToken(
     exp: now + ACCESS_TOKEN_TTL_SECONDS,
     iss: JWT_ISSUER,
     aud: JWT_AUDIENCE,
+    fam: familyId,
   };
   return { token: await sign({ ...claims }, secret, "HS256"), claims };
 }
@@ -65,7 +69,8 @@ export async function verifyAccessToken(
     typeof payload.jti !== "string" ||
     typeof payload.exp !== "number" ||
     !Number.isFinite(payload.exp) ||
-    !["admin", "operator", "viewer"].includes(payload.role as string)
+    !["admin", "operator", "viewer"].includes(payload.role as string) ||
+    (payload.fam !== undefined && typeof payload.fam !== "string")
   ) {
     return err("invalid");
   }

@@ -4,6 +4,7 @@ import { refreshTokens } from "../../db/schema.ts";
 import { randomBytes, sha256Hex, toBase64Url } from "../../lib/encoding.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
+import { revokeFamilyAccess } from "./revocation.ts";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const TOKEN_PREFIX = "eprt_";
@@ -38,6 +39,7 @@ export type RotateError = "invalid" | "reused";
  */
 export async function rotateRefreshToken(
   db: Database,
+  kv: KVNamespace,
   token: string,
 ): Promise<
   Result<{ userId: string; token: string; expiresAt: string; familyId: string }, RotateError>
@@ -47,7 +49,7 @@ export async function rotateRefreshToken(
   const now = nowIso();
   if (!row || row.revokedAt || row.expiresAt <= now) return err("invalid");
   if (row.rotatedAt) {
-    await revokeFamily(db, row.familyId);
+    await revokeFamily(db, kv, row.familyId);
     return err("reused", row.familyId);
   }
   const claimed = await db
@@ -64,33 +66,39 @@ export async function rotateRefreshToken(
     .all();
   if (claimed.length === 0) {
     // Lost a race with another use of the same token: that is reuse too.
-    await revokeFamily(db, row.familyId);
+    await revokeFamily(db, kv, row.familyId);
     return err("reused", row.familyId);
   }
   const next = await issueRefreshToken(db, row.userId, row.familyId);
   return ok({ userId: row.userId, familyId: row.familyId, ...next });
 }
 
-export async function revokeFamily(db: Database, familyId: string): Promise<void> {
+/**
+ * Ends a session: every refresh token of the family, and (through the short-lived
+ * revocation list) every access token issued to it that has not expired yet.
+ */
+export async function revokeFamily(db: Database, kv: KVNamespace, familyId: string): Promise<void> {
   await db
     .update(refreshTokens)
     .set({ revokedAt: nowIso() })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  await revokeFamilyAccess(kv, familyId);
 }
 
 /** Logout: revokes the token's whole family. Unknown tokens are ignored (idempotent). */
 export async function revokeRefreshToken(
   db: Database,
+  kv: KVNamespace,
   token: string,
-): Promise<{ userId: string } | null> {
+): Promise<{ userId: string; familyId: string } | null> {
   const row = await db
     .select()
     .from(refreshTokens)
     .where(eq(refreshTokens.tokenHash, await sha256Hex(token)))
     .get();
   if (!row) return null;
-  await revokeFamily(db, row.familyId);
-  return { userId: row.userId };
+  await revokeFamily(db, kv, row.familyId);
+  return { userId: row.userId, familyId: row.familyId };
 }
 
 /** Revokes every session of a user (deactivation, deletion, password change). */
