@@ -197,7 +197,7 @@ export function weakTokenReason(value: string, devDefault: string, min: number):
  */
 export function weakKeyReason(value: string, devDefault: string): string | null {
   const bytes = decodeBase64(value.trim());
-  if (!bytes || bytes.length !== 32) return "must be base64 of exactly 32 bytes";
+  if (bytes?.length !== 32) return "must be base64 of exactly 32 bytes";
   const dev = decodeBase64(devDefault);
   if (dev && bytes.every((b, i) => b === dev[i]))
     return "uses the development default outside development";
