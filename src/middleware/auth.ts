@@ -23,6 +23,7 @@ import {
 } from "../services/auth/principal.ts";
 import { isFamilyRevoked } from "../services/auth/revocation.ts";
 import { checkSignature, SIGNATURE_TOLERANCE_SECONDS } from "../services/auth/signature.ts";
+import { rateLimited } from "./rate-limit.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -97,17 +98,12 @@ export const authenticate = (): MiddlewareHandler<AppEnv> =>
 
 const AUTH_FAILURES = POLICIES.auth_failures;
 
-const tooManyFailures = (d: Decision) => {
-  increment("ratelimit_limited_total", { policy: AUTH_FAILURES.name });
-  return new ApiError("rate_limited", {
-    detail:
-      "Too many failed authentication attempts from your address; retry after the indicated time",
-    headers: {
-      ...rateLimitHeaders(AUTH_FAILURES, d),
-      "Retry-After": String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))),
-    },
-  });
-};
+const tooManyFailures = (d: Decision) =>
+  rateLimited(
+    AUTH_FAILURES,
+    d,
+    "Too many failed authentication attempts from your address; retry after the indicated time",
+  );
 
 /**
  * A credential that matched nothing (a guess, not an expired or revoked credential

@@ -28,6 +28,12 @@ export const POLICIES = {
    * before KV or D1 is touched (see auth-failures.ts).
    */
   auth_failures: { name: "auth_failures", limit: 30, windowSeconds: 600 },
+  /**
+   * Registrations answered "already registered", per IP (IPv6: per /64). Over it, the
+   * address may not register at all until the window drains, so probing which
+   * e-mail addresses have accounts costs an hour per handful (see docs/auth.md).
+   */
+  register_conflicts: { name: "register_conflicts", limit: 5, windowSeconds: 3_600 },
 } as const satisfies Record<string, Policy>;
 
 export type PolicyName = keyof typeof POLICIES;
