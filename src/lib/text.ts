@@ -4,7 +4,7 @@ import { z } from "@hono/zod-openapi";
  * True when `s` is safe to show as a name wherever it ends up (UIs, logs, CSV, audit
  * summaries): no C0/C1 control characters (NUL, newlines, DEL…), no line or paragraph
  * separators (U+2028/2029), no bidirectional embeddings, overrides or isolates
- * (U+202A–202E, U+2066–2069: they make `invoice‮fdp.exe` display as `invoiceexe.pdf`),
+ * (U+202A–202E, U+2066–2069: they make `invoice<U+202E>fdp.exe` display as `invoiceexe.pdf`),
  * and no unpaired UTF-16 surrogates (not valid Unicode; they break UTF-8 encoders).
  * Right-to-left scripts themselves are fine.
  */

@@ -92,6 +92,7 @@ export const authenticate = (): MiddlewareHandler<AppEnv> =>
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       c.set("authFailure", error);
+      c.get("logFields").auth_failure = error.problem;
     }
     await next();
   };
