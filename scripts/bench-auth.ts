@@ -8,7 +8,8 @@
  * problem), so the difference in their latency is authentication alone:
  *   anon  — no credentials
  *   key   — X-API-Key, warm cache (the isolate LRU; KV and D1 are not touched)
- *   jwt   — Bearer access token (HS256 verify + cached user lookup)
+ *   jwt   — Bearer access token (HS256 verify + cached user lookup + cached
+ *           session revocation check)
  * Rounds are interleaved (anon key jwt, anon key jwt, …); medians across rounds.
  */
 import { sign } from "hono/jwt";
@@ -16,6 +17,7 @@ import { LruCache } from "../src/cache/lru.ts";
 import { sha256Hex } from "../src/lib/encoding.ts";
 import { isWellFormedApiKey } from "../src/services/api-keys/format.ts";
 import { verifyAccessToken } from "../src/services/auth/access-token.ts";
+import { isFamilyRevoked } from "../src/services/auth/revocation.ts";
 import {
   benchUser,
   buildBundle,
@@ -127,10 +129,23 @@ try {
     async () => isWellFormedApiKey(key.key!) && cache.get(await sha256Hex(key.key!)),
   );
   const jwtUs = await time(() => verifyAccessToken(secret, jwt));
+  // The session revocation check on its hot path: the family is in the isolate cache
+  // (a KV read happens at most once per family per 30 s per isolate).
+  let kvReads = 0;
+  const kv = {
+    get: async () => {
+      kvReads++;
+      return null;
+    },
+  } as unknown as KVNamespace;
+  await isFamilyRevoked(kv, "bench-family");
+  const famUs = await time(() => isFamilyRevoked(kv, "bench-family"));
   console.log(
-    `in-process CPU per request: api key check+hash+LRU hit ${fmt(keyUs, 1)} µs; JWT verify ${fmt(jwtUs, 1)} µs`,
+    `in-process CPU per request: api key check+hash+LRU hit ${fmt(keyUs, 1)} µs; JWT verify ${fmt(jwtUs, 1)} µs; session revocation check (cached) ${fmt(famUs, 2)} µs, ${kvReads} KV read(s) in ${N + 2001} checks`,
   );
-  console.log(`RESULT api_key_auth_cpu_us=${fmt(keyUs, 1)} jwt_verify_cpu_us=${fmt(jwtUs, 1)}`);
+  console.log(
+    `RESULT api_key_auth_cpu_us=${fmt(keyUs, 1)} jwt_verify_cpu_us=${fmt(jwtUs, 1)} revocation_check_cpu_us=${fmt(famUs, 2)}`,
+  );
 } finally {
   await app.dispose();
   await empty.dispose();

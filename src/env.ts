@@ -150,6 +150,63 @@ export class ConfigError extends Error {
   }
 }
 
+/** Base64 (standard or URL-safe, padding optional) to bytes; null if it is not base64. */
+function decodeBase64(v: string): Uint8Array | null {
+  const std = v.replaceAll("-", "+").replaceAll("_", "/").replace(/=+$/, "");
+  if (!/^[A-Za-z0-9+/]*$/.test(std) || std.length % 4 === 1) return null;
+  try {
+    return Uint8Array.from(atob(std), (ch) => ch.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+/** True when `s` is one shorter string repeated (`abab…`, `0123…f0123…f`). */
+function isPeriodic(s: string): boolean {
+  for (let p = 1; p <= s.length / 2; p++) {
+    let repeats = true;
+    for (let i = p; i < s.length && repeats; i++) repeats = s[i] === s[i - p];
+    if (repeats) return true;
+  }
+  return false;
+}
+
+/** Compared ignoring case, whitespace and base64 padding: "the dev value, give or take". */
+const fold = (v: string) => v.replace(/[\s=]/g, "").toLowerCase();
+
+/**
+ * Why a token-like secret is too weak outside development, or null. Not a strength
+ * proof — a gate against placeholders, the development value in disguise, and
+ * hand-typed strings: at least `min` characters (whitespace around it ignored), at
+ * least min(10, min/2) distinct characters, not one pattern repeated, and not
+ * containing the development value (ignoring case and whitespace).
+ */
+export function weakTokenReason(value: string, devDefault: string, min: number): string | null {
+  const v = value.trim();
+  if (fold(v).includes(fold(devDefault))) return "uses the development default outside development";
+  if (new TextEncoder().encode(v).length < min) return `must be at least ${min} characters`;
+  if (new Set(v).size < Math.min(10, min / 2)) return "has too few distinct characters";
+  if (isPeriodic(v)) return "is a repeated pattern";
+  return null;
+}
+
+/**
+ * Why an AES-256 key is unusable outside development, or null: it must decode to
+ * exactly 32 bytes, not be the development key however it is spelt (padding,
+ * whitespace, URL-safe alphabet), and not be a pattern — fewer than 16 distinct byte
+ * values (all-zero, all-equal, alternating…) never happens for a random key
+ * (P < 10^-20) and always for a typed one.
+ */
+export function weakKeyReason(value: string, devDefault: string): string | null {
+  const bytes = decodeBase64(value.trim());
+  if (bytes?.length !== 32) return "must be base64 of exactly 32 bytes";
+  const dev = decodeBase64(devDefault);
+  if (dev && bytes.every((b, i) => b === dev[i]))
+    return "uses the development default outside development";
+  if (new Set(bytes).size < 16) return "is not random (too few distinct bytes)";
+  return null;
+}
+
 const REQUIRED_WITH_DEV_DEFAULT = [
   "JWT_SECRET",
   "ENCRYPTION_KEY",
@@ -189,14 +246,27 @@ export function loadConfig(env: Bindings): Config {
   } else {
     result = parsed.data;
     if (result.ENVIRONMENT !== "development") {
-      const issues = REQUIRED_WITH_DEV_DEFAULT.filter(
-        (key) => result instanceof ConfigError || result[key] === DEVELOPMENT_DEFAULTS[key],
-      ).map((key) => ({ path: key, message: "uses the development default outside development" }));
-      // The always-pass Turnstile secret is a legitimate choice for staging.
-      const blocking = issues.filter(
-        (i) => i.path !== "TURNSTILE_SECRET" || (result as Config).ENVIRONMENT === "production",
-      );
-      if (blocking.length) result = new ConfigError(blocking);
+      const weak = {
+        JWT_SECRET: weakTokenReason(result.JWT_SECRET, DEVELOPMENT_DEFAULTS.JWT_SECRET, 32),
+        ENCRYPTION_KEY: weakKeyReason(result.ENCRYPTION_KEY, DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY),
+        METRICS_TOKEN: weakTokenReason(
+          result.METRICS_TOKEN,
+          DEVELOPMENT_DEFAULTS.METRICS_TOKEN,
+          16,
+        ),
+        // Cloudflare's always-pass test secret is a legitimate choice for staging.
+        TURNSTILE_SECRET:
+          result.ENVIRONMENT === "production" &&
+          result.TURNSTILE_SECRET.trim() === DEVELOPMENT_DEFAULTS.TURNSTILE_SECRET
+            ? "uses the development default outside development"
+            : null,
+      } satisfies Record<(typeof REQUIRED_WITH_DEV_DEFAULT)[number], string | null>;
+      // ENCRYPTION_KEY_PREVIOUS is not judged: it may have to hold exactly the weak
+      // key being rotated away from, to keep decrypting what it encrypted.
+      const issues = Object.entries(weak)
+        .filter((e): e is [string, string] => e[1] !== null)
+        .map(([path, message]) => ({ path, message }));
+      if (issues.length) result = new ConfigError(issues);
     }
   }
   memo.set(env, result);

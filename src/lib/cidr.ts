@@ -106,3 +106,22 @@ export function ipInAny(ip: string, cidrs: readonly (string | Cidr)[]): boolean 
     return cidr !== null && cidrContains(cidr, parsed);
   });
 }
+
+/** True when every address of `inner` is also in `outer` (same family, prefix at least as long). */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+  if (inner.family !== outer.family || inner.prefix < outer.prefix) return false;
+  return cidrContains(outer, { family: inner.family, value: inner.network });
+}
+
+/**
+ * The unit a per-address limit should count: an IPv4 address (also when IPv4-mapped), or an IPv6 address's
+ * /64 (one subscriber usually holds a whole /64, so counting single IPv6 addresses
+ * would let one client rotate through 2^64 identities).
+ */
+export function addressBucket(ip: string): string {
+  const parsed = parseIp(ip);
+  if (!parsed) return ip;
+  if (parsed.family === 4)
+    return [24n, 16n, 8n, 0n].map((s) => String((parsed.value >> s) & 0xffn)).join(".");
+  return `${(parsed.value >> 64n).toString(16).padStart(16, "0")}::/64`;
+}

@@ -7,6 +7,7 @@ import { appendHeader } from "../lib/response-headers.ts";
 import { increment } from "../observability/metrics.ts";
 import { checkLimit, rateLimitHeaders } from "../rate-limit/limiter.ts";
 import { POLICIES, type Policy, type PolicyName } from "../rate-limit/policies.ts";
+import type { Decision } from "../rate-limit/sliding-log.ts";
 
 export interface RateLimitOptions {
   /** A named policy, or "auto": API key > user > IP, each with its own policy. */
@@ -28,6 +29,18 @@ function resolveAuto(c: Context<AppEnv>): { policy: Policy; identity: string } {
   }
   if (p) return { policy: POLICIES.user, identity: `user:${p.userId}` };
   return { policy: POLICIES.anonymous, identity: `ip:${clientIp(c)}` };
+}
+
+/** The 429 problem for a refusal by `policy`: Retry-After and the RateLimit headers; counted. */
+export function rateLimited(policy: Policy, d: Decision, detail: string): ApiError {
+  increment("ratelimit_limited_total", { policy: policy.name });
+  return new ApiError("rate_limited", {
+    detail,
+    headers: {
+      ...rateLimitHeaders(policy, d),
+      "Retry-After": String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))),
+    },
+  });
 }
 
 /**
@@ -77,14 +90,14 @@ export const rateLimit = ({
       return next();
     }
     endTime(c, "limiter");
-    const headers = rateLimitHeaders(p, decision);
     if (!decision.allowed) {
-      increment("ratelimit_limited_total", { policy: p.name });
-      throw new ApiError("rate_limited", {
-        detail: `Rate limit of ${p.limit} per ${p.windowSeconds} s exceeded (${p.name}); retry after the indicated time`,
-        headers: { ...headers, "Retry-After": String(Math.ceil(decision.retryAfterMs / 1000)) },
-      });
+      throw rateLimited(
+        p,
+        decision,
+        `Rate limit of ${p.limit} per ${p.windowSeconds} s exceeded (${p.name}); retry after the indicated time`,
+      );
     }
+    const headers = rateLimitHeaders(p, decision);
     await next();
     appendHeader(c, "RateLimit-Policy", headers["RateLimit-Policy"]);
     appendHeader(c, "RateLimit", headers.RateLimit);

@@ -4,16 +4,17 @@ import { lockoutMs } from "./policies.ts";
 import { type Decision, SlidingLog } from "./sliding-log.ts";
 
 /**
- * One object per identity and purpose (`<policy>:<identity>`, `bf:account:<hash>`,
- * `sem:key:<id>`, `nonce:<key id>`), so no object is hot: load on one identity never
+ * One object per identity and purpose (`<policy>:<identity>`, `bf:acct:<hash>`,
+ * `bf:acct:<hash>:ip:<ip>`, `bf:ip:<ip>`, `sem:key:<id>`, `nonce:<key id>`), so no object is hot: load on one identity never
  * slows another, and each object's state is tiny. Methods are RPC, not fetch.
  *
  * Window logs live in memory for speed and are snapshotted to the object's SQLite
  * storage at most once a second (unconfirmed writes, so no output gate delays a
  * response). If the object is evicted or crashes, at most the last second of
  * admissions is forgotten; windows here are ≤ 60 s and eviction needs ~1 min idle,
- * by which time most of a window has expired anyway. Lockouts and nonces, which are
- * rare and security-relevant, are written synchronously.
+ * by which time most of a window has expired anyway. Lockouts, nonces and the
+ * addresses known to an account, which are rare and security-relevant, are written
+ * synchronously.
  */
 export class RateLimiter extends DurableObject<Bindings> {
   #log = new SlidingLog();
@@ -29,6 +30,9 @@ export class RateLimiter extends DurableObject<Bindings> {
       this.#sql.exec(
         `create table if not exists nonces (n text primary key, expires integer not null)`,
       );
+      this.#sql.exec(
+        `create table if not exists known_ips (tag text primary key, expires integer not null)`,
+      );
       const row = this.#sql.exec<{ v: string }>(`select v from kv where k = 'log'`).toArray()[0];
       if (row) this.#log = SlidingLog.restore(JSON.parse(row.v));
     });
@@ -39,6 +43,11 @@ export class RateLimiter extends DurableObject<Bindings> {
     const decision = this.#log.check(limit, windowMs, cost, now);
     if (decision.allowed) this.#schedulePersist();
     return decision;
+  }
+
+  /** Whether a request of `cost` would be admitted now, without admitting it. */
+  peek(limit: number, windowMs: number, cost = 1, now = Date.now()): Decision {
+    return this.#log.peek(limit, windowMs, cost, now);
   }
 
   /** Grants up to `want` units at once for an isolate's local allowance (see allowance.ts). */
@@ -83,6 +92,40 @@ export class RateLimiter extends DurableObject<Bindings> {
   /** A success clears the failure count and any lockout. */
   recordSuccess(): void {
     this.#sql.exec(`delete from kv where k in ('failures', 'locked_until')`);
+  }
+
+  /**
+   * Account-wide sign-in throttle (in the account's object): ms `ipTag` must wait,
+   * 0 when the tag signed in here recently or the account's failure window has room.
+   */
+  accountLockFor(ipTag: string, limit: number, windowMs: number, now = Date.now()): number {
+    if (this.#knows(ipTag, now)) return 0;
+    const d = this.#log.peek(limit, windowMs, 1, now);
+    return d.allowed ? 0 : d.retryAfterMs;
+  }
+
+  /** Counts an account-wide sign-in failure; true when this one filled the window. */
+  noteAccountFailure(limit: number, windowMs: number, now = Date.now()): boolean {
+    const d = this.#log.check(limit, windowMs, 1, now);
+    if (d.allowed) this.#schedulePersist();
+    return d.allowed && d.remaining === 0;
+  }
+
+  /** Remembers an address tag that signed in to this account, for `ttlMs`. */
+  noteKnownIp(ipTag: string, ttlMs: number, now = Date.now()): void {
+    this.#sql.exec(`delete from known_ips where expires <= ?`, now);
+    this.#sql.exec(
+      `insert or replace into known_ips (tag, expires) values (?, ?)`,
+      ipTag,
+      now + ttlMs,
+    );
+  }
+
+  #knows(ipTag: string, now: number): boolean {
+    return (
+      this.#sql.exec(`select 1 from known_ips where tag = ? and expires > ?`, ipTag, now).toArray()
+        .length === 1
+    );
   }
 
   /**

@@ -42,9 +42,25 @@ export class SlidingLog {
   }
 
   check(limit: number, windowMs: number, cost: number, now: number): Decision {
+    return this.#decide(limit, windowMs, cost, now, true);
+  }
+
+  /** What `check` would answer, without admitting anything. */
+  peek(limit: number, windowMs: number, cost: number, now: number): Decision {
+    return this.#decide(limit, windowMs, cost, now, false);
+  }
+
+  #decide(limit: number, windowMs: number, cost: number, now: number, admit: boolean): Decision {
     this.#expire(now, windowMs);
     const resetMs = () => (this.#times.length ? this.#times.at(-1)! + windowMs - now : 0);
     if (cost <= limit && this.#used + cost <= limit) {
+      if (!admit)
+        return {
+          allowed: true,
+          remaining: limit - this.#used,
+          retryAfterMs: 0,
+          resetMs: resetMs(),
+        };
       this.#times.push(now);
       this.#costs.push(cost);
       this.#used += cost;

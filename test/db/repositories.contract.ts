@@ -60,7 +60,12 @@ import {
  * the batch semantics the write path relies on: all-or-nothing, and rows
  * guarded by a precondition landing exactly when the conditional write applies.
  */
-export function repositoriesContract(driver: string, getDb: () => Promise<Database>) {
+export function repositoriesContract(
+  driver: string,
+  getDb: () => Promise<Database>,
+  /** The session revocation list's store (KV in workerd; a map in Node). */
+  kv: () => KVNamespace,
+) {
   let db: Database;
   let ownerId: string;
   const ring = getKeyring(btoa("contract-test-key-32-bytes-long!"));
@@ -184,8 +189,8 @@ export function repositoriesContract(driver: string, getDb: () => Promise<Databa
       const first = await newRefreshToken(ownerId);
       await db.insert(refreshTokens).values(first.row);
       const results = await Promise.all([
-        rotateRefreshToken(db, first.token),
-        rotateRefreshToken(db, first.token),
+        rotateRefreshToken(db, kv(), first.token),
+        rotateRefreshToken(db, kv(), first.token),
       ]);
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok).map((r) => !r.ok && r.error)).toEqual(["reused"]);

@@ -10,7 +10,20 @@ const file = join(mkdtempSync(join(tmpdir(), "edgepanel-contract-")), "contract.
 const { db, client } = createNodeDatabase(`file:${file}`);
 const ready = applyMigrations(client);
 
-repositoriesContract("libSQL file (Node)", async () => {
-  await ready;
-  return db;
-});
+// Node has no KV: the revocation list (a side effect of refresh-token reuse, not a
+// repository) goes to a map here.
+const store = new Map<string, string>();
+const kv = {
+  get: async (k: string) => store.get(k) ?? null,
+  put: async (k: string, v: string) => void store.set(k, v),
+  delete: async (k: string) => void store.delete(k),
+} as unknown as KVNamespace;
+
+repositoriesContract(
+  "libSQL file (Node)",
+  async () => {
+    await ready;
+    return db;
+  },
+  () => kv,
+);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ipInAny, parseCidr, parseIp } from "../../src/lib/cidr.ts";
+import { addressBucket, ipInAny, parseCidr, parseIp } from "../../src/lib/cidr.ts";
 
 describe("CIDR matching", () => {
   it.each([
@@ -45,5 +45,12 @@ describe("CIDR matching", () => {
   it("never matches an unparsable address", () => {
     expect(parseIp("not-an-ip")).toBeNull();
     expect(ipInAny("not-an-ip", ["0.0.0.0/0", "::/0"])).toBe(false);
+  });
+
+  it("buckets IPv6 addresses by /64 for per-address limits, IPv4 by address", () => {
+    expect(addressBucket("2001:db8:1:2::1")).toBe(addressBucket("2001:db8:1:2:ffff::9"));
+    expect(addressBucket("2001:db8:1:2::1")).not.toBe(addressBucket("2001:db8:1:3::1"));
+    expect(addressBucket("203.0.113.9")).toBe("203.0.113.9");
+    expect(addressBucket("::ffff:203.0.113.9")).toBe("203.0.113.9");
   });
 });

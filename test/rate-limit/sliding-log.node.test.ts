@@ -27,6 +27,16 @@ describe("sliding-window log", () => {
     expect(log.check(10, 1000, 11, 5000).allowed).toBe(false); // never fits
   });
 
+  it("peek answers like check without admitting anything", () => {
+    const log = new SlidingLog();
+    expect(log.peek(2, 1000, 1, 0)).toMatchObject({ allowed: true, remaining: 2 });
+    log.check(2, 1000, 1, 0);
+    log.check(2, 1000, 1, 10);
+    expect(log.peek(2, 1000, 1, 20)).toMatchObject({ allowed: false, retryAfterMs: 980 });
+    expect(log.peek(2, 1000, 1, 1000)).toMatchObject({ allowed: true, remaining: 1 });
+    expect(log.snapshot()).toEqual([[10, 1]]);
+  });
+
   it("survives a snapshot and restore", () => {
     const log = new SlidingLog();
     for (let i = 0; i < 3; i++) log.check(3, 1000, 1, i);

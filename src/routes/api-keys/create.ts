@@ -4,9 +4,10 @@ import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
-import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
 import { newApiKey } from "../../services/api-keys/api-keys.ts";
+import { authorizeCreate } from "../../services/api-keys/authorize.ts";
+import { callerOf, enforce } from "./access.ts";
 import { CreateApiKeyBody, CreatedApiKeySchema, toCreatedApiKeyDto } from "./schemas.ts";
 
 export const createApiKeyRoute = createRoute({
@@ -30,13 +31,17 @@ export const createApiKeyRoute = createRoute({
 export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
   const body = c.req.valid("json");
-  // Nobody can mint a key stronger than themselves (a key minting keys included).
-  const excess = body.scopes.filter((s) => !p.scopes.includes(s));
-  if (excess.length) {
-    throw new ApiError("forbidden", {
-      detail: `You cannot grant scopes you do not hold: ${excess.join(", ")}`,
-    });
-  }
+  // Nobody mints a key wider than the credential they call with (scopes and limits).
+  enforce(
+    authorizeCreate(callerOf(c), {
+      scopes: body.scopes,
+      expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
+      allowedCidrs: body.allowed_cidrs ?? null,
+      requireSignature: body.require_signature ?? false,
+      rateLimitPerMinute: body.rate_limit_per_minute ?? null,
+      maxConcurrency: body.max_concurrency ?? null,
+    }),
+  );
   const created = await newApiKey(await keyringFor(c.get("config")), {
     ownerId: p.userId,
     name: body.name,

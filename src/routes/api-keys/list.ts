@@ -2,20 +2,21 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
-import { PaginationQuery } from "../../lib/pagination.ts";
 import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
 import { listApiKeys } from "../../services/api-keys/api-keys.ts";
-import { ApiKeyListSchema, toApiKeyDto } from "./schemas.ts";
+import { authorizeList } from "../../services/api-keys/authorize.ts";
+import { callerOf, enforce } from "./access.ts";
+import { ApiKeyListSchema, ListApiKeysQuery, toApiKeyDto } from "./schemas.ts";
 
 export const listApiKeysRoute = createRoute({
   method: "get",
   path: "/api-keys",
   tags: ["API keys"],
   operationId: "listApiKeys",
-  summary: "List your API keys (never their secrets)",
+  summary: "List your API keys, or (admins) another user's (never their secrets)",
   security: SECURITY,
   middleware: [requireAuth()] as const,
-  request: { query: PaginationQuery },
+  request: { query: ListApiKeysQuery },
   responses: {
     200: jsonContent(ApiKeyListSchema, "A page of keys"),
     ...authErrors,
@@ -25,9 +26,10 @@ export const listApiKeysRoute = createRoute({
 
 export const listApiKeysHandler: RouteHandler<typeof listApiKeysRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
-  const { limit, cursor } = c.req.valid("query");
+  const { limit, cursor, owner_id } = c.req.valid("query");
+  enforce(authorizeList(callerOf(c), owner_id));
   const afterId = cursor ? (decodeCursor(cursor, "id", 1).k[0] as string) : undefined;
-  const page = await listApiKeys(c.get("db"), p.userId, { limit, afterId });
+  const page = await listApiKeys(c.get("db"), owner_id ?? p.userId, { limit, afterId });
   const last = page.rows.at(-1);
   c.header("Cache-Control", "private, no-store");
   return c.json(

@@ -5,10 +5,11 @@ import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
-import { ApiError } from "../../lib/problem.ts";
-import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, SECURITY } from "../../middleware/auth.ts";
 import { findApiKey, revokeApiKeyIfActive } from "../../services/api-keys/api-keys.ts";
+import { authorizeRevoke } from "../../services/api-keys/authorize.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
+import { callerOf, permitted } from "./access.ts";
 import { ApiKeyIdParam } from "./schemas.ts";
 
 export const revokeApiKeyRoute = createRoute({
@@ -29,11 +30,10 @@ export const revokeApiKeyRoute = createRoute({
 });
 
 export const revokeApiKeyHandler: RouteHandler<typeof revokeApiKeyRoute, AppEnv> = async (c) => {
-  const p = requirePrincipal(c);
   const { id } = c.req.valid("param");
-  // Someone else's key is 404, not 403: its existence is not ours to reveal. Admins see all.
-  const key = await findApiKey(c.get("db"), id, p.role === "admin" ? null : p.userId);
-  if (!key) throw new ApiError("not_found", { detail: "No API key with that id" });
+  // Someone else's key is 404 unless the caller has admin power (authorize.ts).
+  const row = await findApiKey(c.get("db"), id, null);
+  const key = permitted(authorizeRevoke(callerOf(c), row), row);
   // Revoking twice is fine (204) but audited once: the entry lands only with the
   // UPDATE that actually revokes.
   const unit = requestWrite(c).onlyIf(

@@ -6,14 +6,16 @@ import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, SECURITY } from "../../middleware/auth.ts";
 import {
   findApiKey,
   keyIsActive,
   planRotation,
   retireRotatedKey,
 } from "../../services/api-keys/api-keys.ts";
+import { authorizeRotate } from "../../services/api-keys/authorize.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
+import { callerOf, permitted } from "./access.ts";
 import {
   ApiKeyIdParam,
   CreatedApiKeySchema,
@@ -43,11 +45,11 @@ export const rotateApiKeyRoute = createRoute({
 });
 
 export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv> = async (c) => {
-  const p = requirePrincipal(c);
   const { id } = c.req.valid("param");
   const grace = RotateApiKeyBody.parse(c.req.valid("json") ?? {}).grace_period_seconds;
-  const old = await findApiKey(c.get("db"), id, p.role === "admin" ? null : p.userId);
-  if (!old) throw new ApiError("not_found", { detail: "No API key with that id" });
+  // Only the owner rotates, with a credential at least as wide as the key (authorize.ts).
+  const row = await findApiKey(c.get("db"), id, null);
+  const old = permitted(authorizeRotate(callerOf(c), row), row);
   const planned = await planRotation(await keyringFor(c.get("config")), old, grace);
   const inactive = () =>
     new ApiError("conflict", {

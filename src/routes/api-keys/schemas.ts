@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { type ApiKeyRow, SCOPES } from "../../db/schema.ts";
 import { parseCidr } from "../../lib/cidr.ts";
-import { listOf } from "../../lib/pagination.ts";
+import { listOf, PaginationQuery } from "../../lib/pagination.ts";
+import { nameSchema } from "../../lib/text.ts";
 
 export const ApiKeyIdParam = z.object({
   id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
@@ -37,13 +38,24 @@ export const CreatedApiKeySchema = ApiKeySchema.extend({
 
 export const ApiKeyListSchema = listOf(ApiKeySchema, "ApiKeyList");
 
+export const ListApiKeysQuery = PaginationQuery.extend({
+  owner_id: z
+    .uuid({ error: "must be a UUID" })
+    .optional()
+    .openapi({
+      param: { name: "owner_id", in: "query" },
+      description:
+        "Another user's keys (needs the admin role and the 'admin' scope); default: your own",
+    }),
+});
+
 const future = z.iso
   .datetime({ offset: true })
   .refine((v) => Date.parse(v) > Date.now(), { message: "must be in the future" });
 
 export const CreateApiKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(64).openapi({ example: "CI deploys" }),
+    name: nameSchema(64).openapi({ example: "CI deploys" }),
     scopes: z
       .array(z.enum(SCOPES))
       .min(1)

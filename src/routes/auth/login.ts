@@ -1,5 +1,4 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { findUserByEmail, updateUser } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { clientIp } from "../../lib/client-ip.ts";
@@ -29,11 +28,10 @@ export const loginRoute = createRoute({
   tags: ["Auth"],
   operationId: "login",
   summary: "Sign in with e-mail and password",
-  // Per IP and per account, 10/min each; if the limiter cannot answer, login is refused (503).
-  middleware: [
-    rateLimit({ policy: "login", failClosed: true }),
-    rateLimit({ policy: "login", failClosed: true, identity: accountFromBody }),
-  ] as const,
+  // 10/min per IP; if the limiter cannot answer, login is refused (503). Deliberately no
+  // per-account request limit: anyone could spend it and lock the user out. Accounts are
+  // protected by the lockouts in rate-limit/brute-force.ts instead.
+  middleware: [rateLimit({ policy: "login", failClosed: true })] as const,
   request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
   responses: {
     200: jsonContent(TokenResponse, "Signed in"),
@@ -42,12 +40,6 @@ export const loginRoute = createRoute({
     ...commonErrors,
   },
 });
-
-/** The account a login body names (hashed), for the per-account limiter. */
-async function accountFromBody(c: Context<AppEnv>): Promise<string | null> {
-  const body = await c.req.json<{ email?: unknown }>().catch(() => null);
-  return typeof body?.email === "string" ? accountKey(body.email) : null;
-}
 
 const unavailable = () =>
   new ApiError("service_unavailable", {
@@ -78,17 +70,41 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user?.passwordHash || !valid || user.disabledAt) {
     const counts = await guarded(recordFailure(c.env, account, ip));
-    for (const [kind, r] of Object.entries(counts)) {
+    const lockouts = [
+      {
+        r: counts.account,
+        resourceType: "user",
+        resourceId: user?.id ?? null,
+        scope: "account_ip",
+      },
+      { r: counts.ip, resourceType: "ip", resourceId: ip, scope: "ip" },
+    ];
+    for (const { r, resourceType, resourceId, scope } of lockouts) {
       if (r.lockedForMs > 0) {
         await auditOnly(c, {
           actorType: "anonymous",
           actorId: null,
           action: "auth.lockout",
-          resourceType: kind === "account" ? "user" : "ip",
-          resourceId: kind === "account" ? (user?.id ?? null) : ip,
-          summary: { failures: r.failures, locked_for_seconds: Math.ceil(r.lockedForMs / 1000) },
+          resourceType,
+          resourceId,
+          summary: {
+            scope,
+            ip,
+            failures: r.failures,
+            locked_for_seconds: Math.ceil(r.lockedForMs / 1000),
+          },
         });
       }
+    }
+    if (counts.accountWideFilled) {
+      await auditOnly(c, {
+        actorType: "anonymous",
+        actorId: null,
+        action: "auth.lockout",
+        resourceType: "user",
+        resourceId: user?.id ?? null,
+        summary: { scope: "account_unknown_ips" },
+      });
     }
     await auditOnly(c, {
       actorType: "anonymous",

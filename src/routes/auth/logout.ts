@@ -3,6 +3,7 @@ import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { commonErrors } from "../../lib/openapi.ts";
 import { findRefreshToken, revokeFamilyStatement } from "../../services/auth/refresh-tokens.ts";
+import { revokeFamilyAccess } from "../../services/auth/revocation.ts";
 import { RefreshBody } from "./schemas.ts";
 
 export const logoutRoute = createRoute({
@@ -10,7 +11,7 @@ export const logoutRoute = createRoute({
   path: "/auth/logout",
   tags: ["Auth"],
   operationId: "logout",
-  summary: "Revoke a refresh token and every token rotated from it",
+  summary: "Sign out: revoke a refresh token, every token rotated from it and their access tokens",
   request: { body: { required: true, content: { "application/json": { schema: RefreshBody } } } },
   responses: {
     204: { description: "Signed out (also for an unknown token: logout is idempotent)" },
@@ -31,6 +32,9 @@ export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c)
       resourceId: token.userId,
     });
     unit.write(revokeFamilyStatement(unit.db, token.familyId));
+    // The session's access tokens end too: at once in this isolate, elsewhere
+    // through the revocation list in KV (written after the commit, retried).
+    unit.afterCommit(() => revokeFamilyAccess(c.env.CACHE, token.familyId));
     await unit.commit();
   }
   return c.body(null, 204);

@@ -30,7 +30,7 @@ const invalid = () =>
 
 export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (c) => {
   const { refresh_token } = c.req.valid("json");
-  const rotated = await rotateRefreshToken(c.get("db"), refresh_token);
+  const rotated = await rotateRefreshToken(c.get("db"), c.env.CACHE, refresh_token);
   if (!rotated.ok) {
     if (rotated.error === "reused") {
       await auditOnly(c, {
@@ -46,10 +46,14 @@ export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (
   }
   const user = await findUserById(c.get("db"), rotated.value.userId);
   if (!user || user.disabledAt) {
-    await revokeFamily(c.get("db"), rotated.value.familyId);
+    await revokeFamily(c.get("db"), c.env.CACHE, rotated.value.familyId);
     throw invalid();
   }
-  const { token } = await issueAccessToken(c.get("config").JWT_SECRET, user);
+  const { token } = await issueAccessToken(
+    c.get("config").JWT_SECRET,
+    user,
+    rotated.value.familyId,
+  );
   c.header("Cache-Control", "no-store");
   return c.json(
     {

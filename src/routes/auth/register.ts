@@ -1,15 +1,21 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import type { Context } from "hono";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { rowExists } from "../../db/mutation.ts";
 import { countUsers, insertUser, newUserRow, noUsersYet } from "../../db/queries/users.ts";
 import { users } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
+import { addressBucket } from "../../lib/cidr.ts";
+import { clientIp } from "../../lib/client-ip.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { hashPassword } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { rateLimit } from "../../middleware/rate-limit.ts";
+import { rateLimit, rateLimited } from "../../middleware/rate-limit.ts";
+import { countFailure, peekFailures } from "../../rate-limit/failures.ts";
+import { POLICIES } from "../../rate-limit/policies.ts";
+import type { Decision } from "../../rate-limit/sliding-log.ts";
 import { RegisterBody, TokenResponse } from "./schemas.ts";
 import { signIn } from "./sign-in.ts";
 
@@ -19,7 +25,8 @@ export const registerRoute = createRoute({
   tags: ["Auth"],
   operationId: "register",
   summary: "Create an account (the first account on an empty database becomes admin)",
-  // 10/min per IP; if the limiter cannot answer, registration is refused (503).
+  // 10/min per IP, and few "already registered" answers per IP (register_conflicts);
+  // if the limiter cannot answer, registration is refused (503).
   middleware: [rateLimit({ policy: "register", failClosed: true })] as const,
   request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
   responses: {
@@ -36,9 +43,36 @@ const emailTaken = () =>
     errors: [{ path: "email", message: "already registered" }],
   });
 
+const CONFLICTS = POLICIES.register_conflicts;
+
+/**
+ * Peeks at (before the lookup) or counts (after a conflict) this address's
+ * "already registered" answers; 429 when it has had its share. Fails closed like
+ * the rest of registration.
+ */
+async function guardConflicts(c: Context<AppEnv>, op: typeof peekFailures): Promise<void> {
+  let d: Decision;
+  try {
+    d = await op(c.env, CONFLICTS, addressBucket(clientIp(c)));
+  } catch {
+    throw new ApiError("service_unavailable", {
+      detail: "Registration is temporarily unavailable; try again shortly",
+      headers: { "Retry-After": "1" },
+    });
+  }
+  if (d.allowed) return;
+  throw rateLimited(
+    CONFLICTS,
+    d,
+    "Too many registration attempts from your address; retry after the indicated time",
+  );
+}
+
 export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const db = c.get("db");
+  // An address that was told "already registered" too often may not probe further.
+  await guardConflicts(c, peekFailures);
   const passwordHash = await hashPassword(body.password);
   // The first account on an empty database becomes admin. The guess is checked
   // inside the batch (`noUsersYet`); if another registration won the race, the
@@ -62,7 +96,10 @@ export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async
         rowExists(users, eq(users.id, user.id)),
       );
     } catch (error) {
-      if (isUniqueViolation(error)) throw emailTaken();
+      if (isUniqueViolation(error)) {
+        await guardConflicts(c, countFailure);
+        throw emailTaken();
+      }
       throw error;
     }
     if (!session.read(inserted).length) continue;

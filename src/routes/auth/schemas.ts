@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/schema.ts";
 import { ROLES } from "../../db/schema.ts";
+import { nameSchema } from "../../lib/text.ts";
 
 export const UserSchema = z
   .object({
@@ -44,7 +45,7 @@ export const RegisterBody = z
   .object({
     email: EmailSchema,
     password: PasswordSchema,
-    name: z.string().trim().min(1).max(100).openapi({ example: "Ada Lovelace" }),
+    name: nameSchema(100).openapi({ example: "Ada Lovelace" }),
   })
   .refine((b) => b.password.trim().toLowerCase() !== b.email.trim().toLowerCase(), {
     message: "Password must not be your e-mail address",

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
+import { nameSchema } from "../../lib/text.ts";
 import { outboundUrlSchema } from "../../outbound/url-schema.ts";
 import { SORTS } from "../../services/servers/servers.ts";
 
@@ -30,7 +31,7 @@ const TagsSchema = z
   .max(20, "at most 20 tags")
   .refine((t) => new Set(t).size === t.length, { message: "tags must be unique" });
 
-const NameSchema = z.string().trim().min(1).max(64).openapi({ example: "web-1" });
+const NameSchema = nameSchema(64).openapi({ example: "web-1" });
 const PortSchema = z.number().int().min(1).max(65535).openapi({ example: 443 });
 const HealthUrlSchema = outboundUrlSchema(
   "probe",

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../../db/schema.ts";
 import { listOf } from "../../lib/pagination.ts";
+import { nameSchema } from "../../lib/text.ts";
 import { UserSchema } from "../auth/schemas.ts";
 
 export const UserIdParam = z.object({
@@ -11,7 +12,7 @@ export const UserListSchema = listOf(UserSchema, "UserList");
 
 export const UpdateUserBody = z
   .object({
-    name: z.string().trim().min(1).max(100).optional(),
+    name: nameSchema(100).optional(),
     role: z.enum(ROLES).optional(),
     status: z
       .enum(["active", "disabled"])

@@ -21,7 +21,13 @@ export const KEY_TTL_MS = 60_000;
 const USER_TTL_MS = 30_000;
 
 // Safe across requests: values are plain data, keyed by hash/id, each with a deadline.
-const keys = new LruCache<KeyRecord | null>(10_000);
+const keys = new LruCache<KeyRecord>(10_000);
+/**
+ * Hashes that matched no key. Kept apart from `keys` (so a flood of random keys
+ * cannot evict real ones) and only in the isolate: writing them to KV would let every
+ * guess cost a KV write.
+ */
+const unknownKeys = new LruCache<true>(2_000);
 const usersCache = new LruCache<{ role: Role; disabled: boolean } | null>(10_000);
 const lastTouched = new Map<string, number>();
 
@@ -31,24 +37,36 @@ interface CacheEnv {
   CACHE: KVNamespace;
 }
 
+/**
+ * The key with this hash, or null. `beforeStorage` runs only when the isolate does
+ * not know the answer, right before KV and D1 are read: the place to refuse a caller
+ * who has failed too often (it may throw).
+ */
 export async function lookupKey(
   env: CacheEnv,
   db: Database,
   keyHash: string,
   waitUntil: (p: Promise<unknown>) => void,
+  beforeStorage?: () => Promise<void>,
 ): Promise<KeyRecord | null> {
   const local = keys.get(keyHash);
   if (local !== undefined) return local;
+  if (unknownKeys.get(keyHash)) return null;
+  await beforeStorage?.();
   const now = Date.now();
   const stored = await env.CACHE.get<{ r: KeyRecord | null; at: number }>(
     kvKey(keyHash),
     "json",
   ).catch(() => null);
-  if (stored && now - stored.at < KEY_TTL_MS) {
+  if (stored?.r && now - stored.at < KEY_TTL_MS) {
     keys.set(keyHash, stored.r, KEY_TTL_MS - (now - stored.at), now);
     return stored.r;
   }
   const record = await loadKeyRecord(db, keyHash);
+  if (!record) {
+    unknownKeys.set(keyHash, true, KEY_TTL_MS, now);
+    return null;
+  }
   keys.set(keyHash, record, KEY_TTL_MS, now);
   waitUntil(
     env.CACHE.put(kvKey(keyHash), JSON.stringify({ r: record, at: now }), {
@@ -61,6 +79,7 @@ export async function lookupKey(
 /** Drops a key from both tiers (revoke, rotate). */
 export async function invalidateKey(env: CacheEnv, keyHash: string): Promise<void> {
   keys.delete(keyHash);
+  unknownKeys.delete(keyHash);
   await env.CACHE.delete(kvKey(keyHash));
 }
 
@@ -76,7 +95,7 @@ export async function invalidateUserKeys(
   keyHashes: string[],
 ): Promise<void> {
   usersCache.delete(userId);
-  keys.deleteWhere((r) => r?.ownerId === userId);
+  keys.deleteWhere((r) => r.ownerId === userId);
   await Promise.all(keyHashes.map((h) => env.CACHE.delete(kvKey(h))));
 }
 
@@ -114,6 +133,7 @@ export function noteKeyUse(
 /** Test hook: forget every isolate-local entry. */
 export function clearCredentialCaches(): void {
   keys.clear();
+  unknownKeys.clear();
   usersCache.clear();
   lastTouched.clear();
 }

@@ -5,6 +5,7 @@ import { type OAuthProvider, oauthAccounts, type UserRow, users } from "../../db
 import { encrypt, type Keyring } from "../../lib/crypto.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
+import { toPlainText } from "../../lib/text.ts";
 
 export interface ProviderProfile {
   provider: OAuthProvider;
@@ -64,7 +65,8 @@ export async function signInWithProvider(
   if (!user) {
     const result = await createUser(db, {
       email: profile.email,
-      name: profile.name || profile.email,
+      // A provider's display name is not validated by our schemas: same rules, applied here.
+      name: toPlainText(profile.name).trim().slice(0, 100) || profile.email,
       passwordHash: null,
       emailVerified: true,
     });

@@ -28,6 +28,9 @@ export interface ApiKeyPrincipal extends PrincipalBase {
   rateLimitPerMinute: number | null;
   maxConcurrency: number | null;
   requireSignature: boolean;
+  /** The key's own limits, which bound any key it creates or rotates. */
+  expiresAt: string | null;
+  allowedCidrs: readonly string[] | null;
 }
 
 export type Principal = UserPrincipal | ApiKeyPrincipal;
@@ -36,3 +39,10 @@ export const effectiveScopes = (role: Role, requested: readonly Scope[]): Scope[
   requested.filter((s) => ROLE_SCOPES[role].includes(s));
 
 export const hasScope = (p: Principal, scope: Scope): boolean => p.scopes.includes(scope);
+
+/**
+ * Power over other users' resources: the admin role AND the `admin` scope. An admin's
+ * key without the `admin` scope acts only as its owner, like anyone else's.
+ */
+export const hasAdminPower = (p: Principal): boolean =>
+  p.role === "admin" && p.scopes.includes("admin");

@@ -5,6 +5,7 @@ import { refreshTokens } from "../../db/schema.ts";
 import { randomBytes, sha256Hex, toBase64Url } from "../../lib/encoding.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
+import { revokeFamilyAccess } from "./revocation.ts";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const TOKEN_PREFIX = "eprt_";
@@ -46,6 +47,7 @@ export type RotateError = "invalid" | "reused";
  */
 export async function rotateRefreshToken(
   db: Database,
+  kv: KVNamespace,
   token: string,
 ): Promise<
   Result<{ userId: string; token: string; expiresAt: string; familyId: string }, RotateError>
@@ -55,7 +57,7 @@ export async function rotateRefreshToken(
   const now = nowIso();
   if (!row || row.revokedAt || row.expiresAt <= now) return err("invalid");
   if (row.rotatedAt) {
-    await revokeFamily(db, row.familyId);
+    await revokeFamily(db, kv, row.familyId);
     return err("reused", row.familyId);
   }
   // One batch: the successor is inserted only if the old token is still
@@ -78,7 +80,7 @@ export async function rotateRefreshToken(
   );
   if ((await unit.commit())(claimed).length === 0) {
     // Lost a race with another use of the same token: that is reuse too.
-    await revokeFamily(db, row.familyId);
+    await revokeFamily(db, kv, row.familyId);
     return err("reused", row.familyId);
   }
   return ok({
@@ -89,15 +91,20 @@ export async function rotateRefreshToken(
   });
 }
 
-/** Revokes every live token of a family. */
+/** Revokes every live refresh token of a family (for a mutation's batch). */
 export const revokeFamilyStatement = (db: Database, familyId: string) =>
   db
     .update(refreshTokens)
     .set({ revokedAt: nowIso() })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
 
-export async function revokeFamily(db: Database, familyId: string): Promise<void> {
+/**
+ * Ends a session: every refresh token of the family, and (through the short-lived
+ * revocation list) every access token issued to it that has not expired yet.
+ */
+export async function revokeFamily(db: Database, kv: KVNamespace, familyId: string): Promise<void> {
   await revokeFamilyStatement(db, familyId);
+  await revokeFamilyAccess(kv, familyId);
 }
 
 /** The stored token for a presented refresh token, if any. */

@@ -1,4 +1,5 @@
 import type { UserRow } from "../../db/schema.ts";
+import { uuidv7 } from "../../lib/ids.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token.ts";
 import { type NewRefreshTokenRow, newRefreshToken } from "./refresh-tokens.ts";
 
@@ -8,9 +9,10 @@ import { type NewRefreshTokenRow, newRefreshToken } from "./refresh-tokens.ts";
  * rest of the sign-in (audit entry, new user).
  */
 export async function newSession(jwtSecret: string, user: Pick<UserRow, "id" | "role">) {
+  const familyId = uuidv7();
   const [{ token }, refresh] = await Promise.all([
-    issueAccessToken(jwtSecret, user),
-    newRefreshToken(user.id),
+    issueAccessToken(jwtSecret, user, familyId),
+    newRefreshToken(user.id, familyId),
   ]);
   return {
     row: refresh.row as NewRefreshTokenRow,

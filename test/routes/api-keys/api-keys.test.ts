@@ -263,7 +263,12 @@ describe("request signing", () => {
       require_signature: true,
       scopes: ["servers:read"],
     });
-    const body = JSON.stringify({ name: "signed", scopes: ["servers:read"] });
+    // A signing key's children must require signatures too (no wider than the parent).
+    const body = JSON.stringify({
+      name: "signed",
+      scopes: ["servers:read"],
+      require_signature: true,
+    });
     const headers = await signRequest(k.signing_secret!, {
       method: "POST",
       pathWithQuery: "/api/v2/api-keys",

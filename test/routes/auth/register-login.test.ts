@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { clearFailureBlocks } from "../../../src/rate-limit/failures.ts";
+import { POLICIES } from "../../../src/rate-limit/policies.ts";
+import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
 import {
   api,
   expectProblem,
@@ -7,6 +10,7 @@ import {
   PASSWORD,
   register,
   uniqueEmail,
+  uniqueIp,
 } from "../../helpers.ts";
 
 describe("POST /api/v2/auth/register", () => {
@@ -48,6 +52,36 @@ describe("POST /api/v2/auth/register", () => {
     const body = await expectProblem(res, 409, "conflict");
     expect(body.errors).toEqual([{ path: "email", message: "already registered" }]);
   });
+
+  it("answers 'already registered' only a few times per address: then 429 before any lookup", async () => {
+    const ip = uniqueIp();
+    const signUp = (email: string) =>
+      api("/api/v2/auth/register", {
+        method: "POST",
+        headers: { "cf-connecting-ip": ip },
+        body: { email, password: PASSWORD, name: "Probe" },
+      });
+    const taken = [];
+    for (let i = 0; i < POLICIES.register_conflicts.limit; i++) taken.push(uniqueEmail("taken"));
+    // Registered from elsewhere (the per-IP registration limit is not what is tested).
+    for (const email of taken) await register(email);
+    for (const email of taken) await expectProblem(await signUp(email), 409, "conflict");
+    // The address has probed enough: even a fresh e-mail is refused, so a probe learns nothing.
+    const refused = await signUp(uniqueEmail("fresh"));
+    await expectProblem(refused, 429, "rate-limited");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused.headers.get("ratelimit-policy")).toContain('"register_conflicts"');
+    // …decided by the limiter alone, before the database is asked.
+    clearFailureBlocks();
+    const res = await fetchWith({ DB: throwingD1() }, "/api/v2/auth/register", {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+      body: JSON.stringify({ email: taken[0], password: PASSWORD, name: "Probe" }),
+    });
+    await expectProblem(res, 429, "rate-limited");
+    // Other addresses register normally.
+    await register();
+  }, 30_000);
 
   it("422 for a weak password or one equal to the e-mail", async () => {
     const short = await expectProblem(

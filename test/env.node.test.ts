@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { type Bindings, ConfigError, DEVELOPMENT_DEFAULTS, loadConfig } from "../src/env.ts";
+
+/** Production config with strong secrets; each test weakens one. */
+const strong = {
+  ENVIRONMENT: "production",
+  JWT_SECRET: "q8Zr2vLk9XcT4mWn7PbY1sHd6FgJ3aUe0RiOtKy5ZxCv",
+  ENCRYPTION_KEY: "k3J9vQ0s8Xc1mT5wR2yB7nE4uH6aL0pZ9dF3gK8jQ1o=",
+  METRICS_TOKEN: "mT4x9Kq2Lw7Zr1Vb",
+  TURNSTILE_SECRET: "0x4AAAAAAAreal-secret",
+};
+
+/** The issues loadConfig reports for `overrides` (a fresh object each time: no memo). */
+function issues(overrides: Record<string, string | undefined>) {
+  try {
+    loadConfig({ ...strong, ...overrides } as unknown as Bindings);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.issues;
+  }
+}
+
+const b64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
+
+describe("weak secrets are refused outside development", () => {
+  it("accepts strong secrets (openssl rand -base64 32 / -hex 32)", () => {
+    expect(issues({})).toEqual([]);
+    expect(
+      issues({ JWT_SECRET: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ["the development value", DEVELOPMENT_DEFAULTS.JWT_SECRET],
+    ["the development value plus a space", `${DEVELOPMENT_DEFAULTS.JWT_SECRET} `],
+    ["the development value in other case", DEVELOPMENT_DEFAULTS.JWT_SECRET.toUpperCase()],
+    ["the development value with a suffix", `${DEVELOPMENT_DEFAULTS.JWT_SECRET}x`],
+    ["32 × a", "a".repeat(32)],
+    ["a short pattern repeated", "ab1".repeat(12)],
+    ["a 16-character pattern twice", "0123456789abcdef".repeat(2)],
+    ["31 characters", "q8Zr2vLk9XcT4mWn7PbY1sHd6FgJ3aU"],
+    ["32 characters padded with spaces", `   ${"q8Zr2vLk9XcT4mWn7PbY1sHd6Fg"}     `],
+  ])("JWT_SECRET: %s", (_, value) => {
+    expect(issues({ JWT_SECRET: value }).map((i) => i.path)).toEqual(["JWT_SECRET"]);
+  });
+
+  it.each([
+    ["the development key", DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY],
+    ["the development key unpadded", DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY.replace(/=+$/, "")],
+    ["the development key with spaces", ` ${DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY} `],
+    ["an all-zero key", b64(Array(32).fill(0))],
+    ["all bytes equal", b64(Array(32).fill(0x5a))],
+    ["two bytes alternating", b64(Array.from({ length: 32 }, (_, i) => (i % 2 ? 7 : 9)))],
+    ["31 bytes", b64(Array.from({ length: 31 }, (_, i) => i * 7))],
+  ])("ENCRYPTION_KEY: %s", (_, value) => {
+    expect(issues({ ENCRYPTION_KEY: value }).map((i) => i.path)).toEqual(["ENCRYPTION_KEY"]);
+  });
+
+  it.each([
+    ["the development value plus a space", `${DEVELOPMENT_DEFAULTS.METRICS_TOKEN} `],
+    ["16 × x", "x".repeat(16)],
+  ])("METRICS_TOKEN: %s", (_, value) => {
+    expect(issues({ METRICS_TOKEN: value }).map((i) => i.path)).toEqual(["METRICS_TOKEN"]);
+  });
+
+  it("never echoes a secret in the issue", () => {
+    const found = issues({ JWT_SECRET: `${DEVELOPMENT_DEFAULTS.JWT_SECRET} ` });
+    expect(JSON.stringify(found)).not.toContain("dev-only");
+  });
+
+  it("development keeps its local defaults", () => {
+    expect(() => loadConfig({ ENVIRONMENT: "development" } as unknown as Bindings)).not.toThrow();
+  });
+});
