@@ -68,9 +68,11 @@ export async function expectProblem(res: Response, status: number, type?: string
  */
 export const PRODUCTION_VARS = {
   ENVIRONMENT: "production",
-  JWT_SECRET: "p".repeat(48),
-  ENCRYPTION_KEY: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
-  METRICS_TOKEN: "m".repeat(24),
+  // Test-only values shaped like real secrets (the weak-secret checks refuse
+  // repeats and patterns outside development).
+  JWT_SECRET: "Vq3xL8nR2tZ7cW5kP9mB4hJ6fD1sG0aYe",
+  ENCRYPTION_KEY: "BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY=",
+  METRICS_TOKEN: "mT7kQ2vX9pL4rZ8wN3cB6yH1",
   TURNSTILE_SECRET: "real-turnstile-secret",
 };
 

@@ -135,5 +135,7 @@ describe("server.probe breakers are per owner", () => {
     spy.mockResolvedValue(new Response("ok"));
     expect(await probe(theirs, other.user.id)).toMatchObject({ status: "up" });
     expect(spy.mock.calls.length).toBe(callsBefore + 1);
-  });
+    // Each delivery also waits for its background work (cache tag writes to KV,
+    // coalesced to one a second), which the queue test helper awaits.
+  }, 20_000);
 });
