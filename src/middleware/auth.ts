@@ -273,5 +273,15 @@ export const requireAuth = (): MiddlewareHandler<AppEnv> =>
     await next();
   };
 
-/** OpenAPI security requirement for routes that take a token or an API key. */
-export const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+/**
+ * The OpenAPI security requirement of a route that takes a token or an API key,
+ * naming the scope its guard requires (OpenAPI 3.1 lets non-OAuth schemes list
+ * required roles this way). Without a scope: any authenticated caller. For users
+ * a scope comes with their role (`admin` only to admins), for keys it must also
+ * be granted to the key. The security test matrix reads these to know what each
+ * route must refuse.
+ */
+export const securityFor = (scope?: Scope): Record<string, string[]>[] => {
+  const scopes = scope ? [scope] : [];
+  return [{ bearerAuth: scopes }, { apiKeyAuth: scopes }];
+};

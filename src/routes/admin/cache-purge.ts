@@ -3,7 +3,7 @@ import type { AppEnv } from "../../env.ts";
 import { auditOnly } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { purge } from "../../services/cache/purge.ts";
 
 const PurgeBody = z
@@ -47,7 +47,7 @@ export const purgeRoute = createRoute({
   operationId: "purgeCache",
   summary:
     "Purge cached responses by tag or URL: locally, and globally when the Cloudflare API is configured",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { body: { required: true, content: { "application/json": { schema: PurgeBody } } } },
   responses: {

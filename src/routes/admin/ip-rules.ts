@@ -5,7 +5,7 @@ import { clientIp } from "../../lib/client-ip.ts";
 import { auditOnly } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { loadIpRules, saveIpRules } from "../../services/ip-rules/ip-rules.ts";
 
 const IpRulesSchema = z
@@ -37,7 +37,7 @@ export const getIpRulesRoute = createRoute({
   tags: ["Admin"],
   operationId: "getIpRules",
   summary: "The global IP deny list (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   responses: { 200: jsonContent(IpRulesSchema, "The deny list"), ...authErrors, ...commonErrors },
 });
@@ -54,7 +54,7 @@ export const putIpRulesRoute = createRoute({
   tags: ["Admin"],
   operationId: "putIpRules",
   summary: "Replace the global IP deny list (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { body: { required: true, content: { "application/json": { schema: PutBody } } } },
   responses: {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
-import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { newApiKey } from "../../services/api-keys/api-keys.ts";
 import { authorizeCreate } from "../../services/api-keys/authorize.ts";
 import { callerOf, enforce } from "./access.ts";
@@ -16,7 +16,7 @@ export const createApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "createApiKey",
   summary: "Create an API key (the secret is shown once)",
-  security: SECURITY,
+  security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: CreateApiKeyBody } } },

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
-import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { listApiKeys } from "../../services/api-keys/api-keys.ts";
 import { authorizeList } from "../../services/api-keys/authorize.ts";
 import { callerOf, enforce } from "./access.ts";
@@ -14,7 +14,7 @@ export const listApiKeysRoute = createRoute({
   tags: ["API keys"],
   operationId: "listApiKeys",
   summary: "List your API keys, or (admins) another user's (never their secrets)",
-  security: SECURITY,
+  security: securityFor(),
   middleware: [requireAuth()] as const,
   request: { query: ListApiKeysQuery },
   responses: {

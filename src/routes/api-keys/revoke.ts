@@ -5,7 +5,7 @@ import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
-import { requireAuth, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, securityFor } from "../../middleware/auth.ts";
 import { findApiKey, revokeApiKeyIfActive } from "../../services/api-keys/api-keys.ts";
 import { authorizeRevoke } from "../../services/api-keys/authorize.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
@@ -18,7 +18,7 @@ export const revokeApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "revokeApiKey",
   summary: "Revoke an API key (immediately here, within 60 s everywhere)",
-  security: SECURITY,
+  security: securityFor(),
   middleware: [requireAuth()] as const,
   request: { params: ApiKeyIdParam },
   responses: {

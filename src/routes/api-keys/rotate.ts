@@ -6,7 +6,7 @@ import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireAuth, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, securityFor } from "../../middleware/auth.ts";
 import {
   findApiKey,
   keyIsActive,
@@ -29,7 +29,7 @@ export const rotateApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "rotateApiKey",
   summary: "Issue a replacement key; the old one keeps working for the grace period",
-  security: SECURITY,
+  security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
     params: ApiKeyIdParam,

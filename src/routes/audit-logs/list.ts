@@ -3,7 +3,7 @@ import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { PaginationQuery } from "../../lib/pagination.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { listAudit } from "../../services/audit/audit-log.ts";
 import { AuditLogListSchema, toAuditDto } from "./schemas.ts";
 
@@ -15,7 +15,7 @@ export const listAuditRoute = createRoute({
   tags: ["Audit"],
   operationId: "listAuditLogs",
   summary: "Audit log, newest first (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: {
     query: PaginationQuery.extend({

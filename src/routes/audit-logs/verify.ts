@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { verifyAudit } from "../../services/audit/audit-log.ts";
 import { VerifySchema } from "./schemas.ts";
 
@@ -11,7 +11,7 @@ export const verifyAuditRoute = createRoute({
   tags: ["Audit"],
   operationId: "verifyAuditLogs",
   summary: "Walk the hash chain and report the first broken link (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   responses: {
     200: jsonContent(VerifySchema, "The verification report (valid: false when tampered)"),

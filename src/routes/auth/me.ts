@@ -4,7 +4,7 @@ import { SCOPES } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { toUserDto, UserSchema } from "./schemas.ts";
 
 const MeSchema = z
@@ -24,7 +24,7 @@ export const meRoute = createRoute({
   tags: ["Auth"],
   operationId: "getMe",
   summary: "The authenticated user and how they authenticated",
-  security: SECURITY,
+  security: securityFor(),
   middleware: [requireAuth()] as const,
   responses: { 200: jsonContent(MeSchema, "The caller"), ...authErrors, ...commonErrors },
 });

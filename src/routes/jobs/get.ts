@@ -4,7 +4,7 @@ import { JOB_STATUSES, type JobRow, jobs } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireAuth, requirePrincipal, SECURITY } from "../../middleware/auth.ts";
+import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 
 export const JobSchema = z
   .object({
@@ -55,7 +55,7 @@ export const getJobRoute = createRoute({
   tags: ["Jobs"],
   operationId: "getJob",
   summary: "A background job's status, attempts, result and error (its owner or an admin)",
-  security: SECURITY,
+  security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
     params: z.object({

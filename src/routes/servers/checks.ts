@@ -7,7 +7,7 @@ import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requirePrincipal, requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requirePrincipal, requireScope, securityFor } from "../../middleware/auth.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
 import {
   LATENCY_BUCKETS,
@@ -60,7 +60,7 @@ export const probeServerRoute = createRoute({
   operationId: "probeServer",
   summary:
     "Probe the server's health_check_url now (queued; 202 with the job). At most 10 a minute per owner (429).",
-  security: SECURITY,
+  security: securityFor("servers:write"),
   middleware: [
     requireScope("servers:write"),
     rateLimit({ policy: "probes", identity: (c) => `owner:${requirePrincipal(c).userId}` }),
@@ -102,7 +102,7 @@ export const listChecksRoute = createRoute({
   tags: ["Servers"],
   operationId: "listServerChecks",
   summary: "Health-check history, newest first",
-  security: SECURITY,
+  security: securityFor("servers:read"),
   middleware: [requireScope("servers:read")] as const,
   request: { params: ServerIdParam, query: PaginationQuery },
   responses: {

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
-import { requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import type { ServerInput } from "../../services/servers/servers.ts";
@@ -14,7 +14,7 @@ export const createServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "createServer",
   summary: "Add a server (operators and admins). Supports Idempotency-Key.",
-  security: SECURITY,
+  security: securityFor("servers:write"),
   middleware: [requireScope("servers:write"), idempotency(), outboundPolicy()] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: CreateServerBody } } },

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
-import { requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { ServerIdParam } from "./schemas.ts";
 import { deleteFor } from "./writes.ts";
 
@@ -11,7 +11,7 @@ export const deleteServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "deleteServer",
   summary: "Delete a server (If-Match honoured)",
-  security: SECURITY,
+  security: securityFor("servers:write"),
   middleware: [requireScope("servers:write")] as const,
   request: { params: ServerIdParam },
   responses: {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../env.ts";
 import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { getServer } from "../../services/servers/servers.ts";
 import { scopeOf } from "./access.ts";
 import { ServerIdParam, ServerSchema, toServerDto } from "./schemas.ts";
@@ -15,7 +15,7 @@ export const getServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "getServer",
   summary: "Get a server",
-  security: SECURITY,
+  security: securityFor("servers:read"),
   middleware: [requireScope("servers:read")] as const,
   request: { params: ServerIdParam },
   responses: {

@@ -3,7 +3,7 @@ import { cachedJson } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
-import { requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { listServers, listTag, sortKey } from "../../services/servers/servers.ts";
 import { scopeOf } from "./access.ts";
 import { ListServersQuery, ServerListSchema, toServerDto } from "./schemas.ts";
@@ -15,7 +15,7 @@ export const listServersRoute = createRoute({
   operationId: "listServers",
   summary:
     "List servers (yours; every server for admins), with filters, sort and cursor pagination",
-  security: SECURITY,
+  security: securityFor("servers:read"),
   middleware: [requireScope("servers:read")] as const,
   request: { query: ListServersQuery },
   responses: {

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
-import { requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import { fromBody, ServerIdParam, ServerSchema, toServerDto, UpdateServerBody } from "./schemas.ts";
 import { updateFor } from "./writes.ts";
@@ -12,7 +12,7 @@ export const updateServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "updateServer",
   summary: "Change a server. Send If-Match with its ETag to avoid lost updates.",
-  security: SECURITY,
+  security: securityFor("servers:write"),
   middleware: [requireScope("servers:write"), outboundPolicy()] as const,
   request: {
     params: ServerIdParam,

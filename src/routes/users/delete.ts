@@ -7,7 +7,7 @@ import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { keyHashesOfOwner } from "../../services/api-keys/api-keys.ts";
 import { invalidateUserKeys } from "../../services/auth/credential-cache.ts";
 import { anotherActiveAdmin } from "../../services/users/admin-guard.ts";
@@ -19,7 +19,7 @@ export const deleteUserRoute = createRoute({
   tags: ["Users"],
   operationId: "deleteUser",
   summary: "Delete a user, their sessions and keys (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { params: UserIdParam },
   responses: {

@@ -3,7 +3,7 @@ import { findUserById } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { toUserDto, UserSchema } from "../auth/schemas.ts";
 import { UserIdParam } from "./schemas.ts";
 
@@ -13,7 +13,7 @@ export const getUserRoute = createRoute({
   tags: ["Users"],
   operationId: "getUser",
   summary: "Get a user (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { params: UserIdParam },
   responses: {

@@ -5,7 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { PaginationQuery } from "../../lib/pagination.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { toUserDto } from "../auth/schemas.ts";
 import { UserListSchema } from "./schemas.ts";
 
@@ -15,7 +15,7 @@ export const listUsersRoute = createRoute({
   tags: ["Users"],
   operationId: "listUsers",
   summary: "List users (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { query: PaginationQuery.extend({ role: z.enum(ROLES).optional() }) },
   responses: {

@@ -7,7 +7,7 @@ import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import { requireRole, SECURITY } from "../../middleware/auth.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { invalidateUser } from "../../services/auth/credential-cache.ts";
 import { revokeAllForUserWhere } from "../../services/auth/refresh-tokens.ts";
 import { anotherActiveAdmin } from "../../services/users/admin-guard.ts";
@@ -20,7 +20,7 @@ export const updateUserRoute = createRoute({
   tags: ["Users"],
   operationId: "updateUser",
   summary: "Change a user's name, role or status (admin)",
-  security: SECURITY,
+  security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: {
     params: UserIdParam,

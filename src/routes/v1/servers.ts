@@ -6,7 +6,7 @@ import { createRouter } from "../../lib/create-router.ts";
 import { resourceEtag } from "../../lib/etag.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { appendHeader, setHeader } from "../../lib/response-headers.ts";
-import { requireScope, SECURITY } from "../../middleware/auth.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import type { ServerInput } from "../../services/servers/servers.ts";
@@ -79,12 +79,13 @@ const deprecation: MiddlewareHandler<AppEnv> = async function deprecation(c, nex
   appendHeader(c, "Link", SUCCESSOR);
 };
 
-const base = { tags: ["Servers (v1, deprecated)"], security: SECURITY, deprecated: true as const };
+const base = { tags: ["Servers (v1, deprecated)"], deprecated: true as const };
 const one = { params: ServerIdParam };
 const jsonBody = { body: { required: true, content: { "application/json": { schema: V1Body } } } };
 
 const list = createRoute({
   ...base,
+  security: securityFor("servers:read"),
   method: "get",
   path: "/servers",
   operationId: "listServersV1",
@@ -100,6 +101,7 @@ const list = createRoute({
 });
 const get = createRoute({
   ...base,
+  security: securityFor("servers:read"),
   method: "get",
   path: "/servers/{id}",
   operationId: "getServerV1",
@@ -115,6 +117,7 @@ const get = createRoute({
 });
 const create = createRoute({
   ...base,
+  security: securityFor("servers:write"),
   method: "post",
   path: "/servers",
   operationId: "createServerV1",
@@ -131,6 +134,7 @@ const create = createRoute({
 });
 const replace = createRoute({
   ...base,
+  security: securityFor("servers:write"),
   method: "put",
   path: "/servers/{id}",
   operationId: "replaceServerV1",
@@ -148,6 +152,7 @@ const replace = createRoute({
 });
 const remove = createRoute({
   ...base,
+  security: securityFor("servers:write"),
   method: "delete",
   path: "/servers/{id}",
   operationId: "deleteServerV1",
