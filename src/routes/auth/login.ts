@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { findUserByEmail, updateUser } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { clientIp } from "../../lib/client-ip.ts";
-import { auditOnly } from "../../lib/mutate.ts";
+import { requestWrite } from "../../lib/mutate.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import {
   DUMMY_PASSWORD_HASH,
@@ -79,11 +79,13 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
       },
       { r: counts.ip, resourceType: "ip", resourceId: ip, scope: "ip" },
     ];
+    // The failure and any lockouts it caused: one batch of audit entries.
+    const unit = requestWrite(c);
+    const anonymous = { actorType: "anonymous" as const, actorId: null };
     for (const { r, resourceType, resourceId, scope } of lockouts) {
       if (r.lockedForMs > 0) {
-        await auditOnly(c, {
-          actorType: "anonymous",
-          actorId: null,
+        unit.audit({
+          ...anonymous,
           action: "auth.lockout",
           resourceType,
           resourceId,
@@ -97,18 +99,16 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
       }
     }
     if (counts.accountWideFilled) {
-      await auditOnly(c, {
-        actorType: "anonymous",
-        actorId: null,
+      unit.audit({
+        ...anonymous,
         action: "auth.lockout",
         resourceType: "user",
         resourceId: user?.id ?? null,
         summary: { scope: "account_unknown_ips" },
       });
     }
-    await auditOnly(c, {
-      actorType: "anonymous",
-      actorId: null,
+    unit.audit({
+      ...anonymous,
       action: "auth.login_failed",
       resourceType: "user",
       resourceId: user?.id ?? null,
@@ -116,6 +116,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
         reason: !user ? "unknown_account" : user.disabledAt ? "disabled" : "bad_password",
       },
     });
+    await unit.commit();
     throw new ApiError("unauthorized", {
       detail: "Invalid e-mail or password",
       headers: { "WWW-Authenticate": 'Bearer realm="edgepanel"' },
