@@ -127,9 +127,9 @@ beforeAll(async () => {
       past,
     )
   ).token;
-});
+}, 30_000);
 
-describe("security matrix (generated from /openapi.json)", () => {
+describe("security matrix (generated from /openapi.json)", { timeout: 60_000 }, () => {
   it("covers every authenticated operation", () => {
     expect(ops.length).toBeGreaterThanOrEqual(25);
     for (const op of ops)
