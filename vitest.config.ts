@@ -32,6 +32,9 @@ export default defineConfig({
             },
           }),
         ],
+        // Workspace packages resolve to their TypeScript sources (package.json
+        // "edgepanel-source" condition), so tests need no build step.
+        resolve: { conditions: ["edgepanel-source"] },
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
@@ -40,6 +43,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { conditions: ["edgepanel-source"] },
         test: {
           name: "node",
           environment: "node",

@@ -87,5 +87,5 @@ export function createApp(options: AppOptions = {}) {
   return routes;
 }
 
-/** The full route table's type: what `hono/client` needs (see src/client). */
+/** The full route table's type: what `hono/client` needs (see packages/client and scripts/client-schema.ts). */
 export type AppType = ReturnType<typeof createApp>;
