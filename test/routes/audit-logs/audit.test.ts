@@ -119,15 +119,16 @@ describe("audit log", () => {
         }),
       ),
     );
-    const before = await verifyAudit(db);
-    expect(before).toMatchObject({ valid: true, unsealed: 25 });
+    // Nothing seals them but the sequencer (a wake-up from an earlier request may
+    // already be on its way, so count rows, not what one call sealed).
+    expect((await verifyAudit(db)).valid).toBe(true);
     const seqs = await env.DB.prepare("select seq from audit_logs order by seq").all<{
       seq: number;
     }>();
     expect(seqs.results.map((r) => r.seq)).toEqual(seqs.results.map((_, i) => i + 1));
-    expect(await sealAudit()).toBe(25);
+    await sealAudit();
     const after = await verifyAudit(db);
-    expect(after).toMatchObject({ valid: true, unsealed: 0, checked: before.checked + 25 });
+    expect(after).toMatchObject({ valid: true, unsealed: 0, checked: seqs.results.length });
   });
 
   it("two sealers racing (as a second object would) never fork the chain", async () => {
