@@ -198,8 +198,7 @@ async function authenticateKey(c: Context<AppEnv>, key: string): Promise<Princip
         body: await c.req.arrayBuffer(),
       },
     );
-    if (result !== "ok")
-      throw unauthorized(`The request signature is ${result}`, "invalid_signature");
+    if (!result.ok) throw unauthorized(result.message, "invalid_signature");
     // One-time nonce, claimed atomically in the key's RateLimiter object (SQLite), kept
     // for twice the timestamp window: any replay inside the window is refused.
     const nonce = c.req.header("x-signature-nonce")!;
@@ -219,7 +218,11 @@ async function authenticateKey(c: Context<AppEnv>, key: string): Promise<Princip
         headers: { "Retry-After": "1" },
       });
     }
-    if (!fresh) throw unauthorized("The request signature was replayed", "invalid_signature");
+    if (!fresh)
+      throw unauthorized(
+        "X-Signature-Nonce has already been used: send a new nonce with every request",
+        "invalid_signature",
+      );
   }
   noteKeyUse(c.get("db"), record, waitUntil);
   return {
