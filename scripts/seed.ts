@@ -13,10 +13,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DEVELOPMENT_DEFAULTS } from "../src/env.ts";
 import { uuidv7 } from "../src/lib/ids.ts";
 import { hashPassword } from "../src/lib/password.ts";
+import { serverTags } from "../src/services/servers/servers.ts";
 import { DEFAULT_DEV_PORT, portArgument } from "./dev.ts";
 
 /** Reads KEY=value pairs from .dev.vars when present (wrangler's own file). */
@@ -90,7 +91,7 @@ function serverStatements(now: string, port: number): SeedStatement[] {
   // Demo servers seeded for another port follow the dev server to this one.
   statements.push({
     kind: "health_check_url",
-    sql: `UPDATE servers SET health_check_url = ${q(demoHealthUrl(port))}, version = version + 1, updated_at = ${q(now)} WHERE ${DEMO_SERVER} AND ${DEMO_HEALTH_URL} AND health_check_url <> ${q(demoHealthUrl(port))} RETURNING id;`,
+    sql: `UPDATE servers SET health_check_url = ${q(demoHealthUrl(port))}, version = version + 1, updated_at = ${q(now)} WHERE ${DEMO_SERVER} AND ${DEMO_HEALTH_URL} AND health_check_url <> ${q(demoHealthUrl(port))} RETURNING id, owner_id;`,
   });
   return statements;
 }
@@ -128,6 +129,25 @@ export function countWritten(
     counts[s.kind] += results[i]!.results?.length ?? 0;
   });
   return counts;
+}
+
+/**
+ * The cache tag versions to publish after servers changed behind the API's back (the
+ * seed writes D1 directly): `tagv:<tag>` entries with a fresh version, as a write
+ * through the API would bump them, so no cached list or server shows the old URL.
+ */
+export function tagBumps(
+  statements: readonly SeedStatement[],
+  results: readonly { results?: readonly unknown[] }[],
+): { key: string; value: string }[] {
+  const version = `seed${Date.now().toString(36)}`;
+  const tags = new Set<string>();
+  statements.forEach((s, i) => {
+    if (s.kind !== "health_check_url") return;
+    for (const row of (results[i]!.results ?? []) as { id: string; owner_id: string }[])
+      for (const tag of serverTags(row.owner_id, row.id)) tags.add(tag);
+  });
+  return [...tags].map((tag) => ({ key: `tagv:${tag}`, value: version }));
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -169,6 +189,14 @@ async function main() {
     { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
   const results = JSON.parse(out.slice(out.indexOf("["))) as { results?: unknown[] }[];
+  const bumps = tagBumps(statements, results);
+  if (bumps.length) {
+    const bumpFile = join(dirname(file), "tag-bumps.json");
+    writeFileSync(bumpFile, JSON.stringify(bumps));
+    execFileSync("wrangler", ["kv", "bulk", "put", bumpFile, "--binding", "CACHE", "--local"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
   console.log(seedSummary(countWritten(statements, results), port));
 }
 

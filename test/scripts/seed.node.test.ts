@@ -6,6 +6,7 @@ import {
   SERVERS_PER_OWNER,
   seedStatements,
   seedSummary,
+  tagBumps,
 } from "../../scripts/seed.ts";
 
 const statements = await seedStatements("a-demo-password", 8899);
@@ -63,5 +64,29 @@ describe("seed: the summary counts what was really written", () => {
 
   it("refuses results that do not line up with the statements", () => {
     expect(() => countWritten(statements, none.slice(1))).toThrow(/statement results/);
+  });
+});
+
+describe("seed: moved demo servers are not served from the cache", () => {
+  it("bumps the cache tags of every moved server, its owner's lists and the global list", () => {
+    const results = statements.map((s) => ({
+      results:
+        s.kind === "health_check_url"
+          ? [
+              { id: "s1", owner_id: "o1" },
+              { id: "s2", owner_id: "o1" },
+            ]
+          : [{ id: "x" }],
+    }));
+    const keys = tagBumps(statements, results).map((b) => b.key);
+    expect(keys.sort()).toEqual(
+      ["tagv:server:s1", "tagv:server:s2", "tagv:servers:all", "tagv:servers:owner:o1"].sort(),
+    );
+    expect(
+      tagBumps(
+        statements,
+        statements.map(() => ({ results: [] })),
+      ),
+    ).toEqual([]);
   });
 });
