@@ -1,13 +1,17 @@
 /**
  * Writes the OpenAPI 3.1 document generated from the route definitions to a file,
  * for client generators and API reviews:
- *   npm run openapi:export              # → openapi.json
+ *   npm run openapi:export              # → dist/openapi.json (a build output, git-ignored)
  *   npm run openapi:export -- out.json
+ *
+ * The document is not committed: it is generated from the code, and the running
+ * Worker serves the same one at /openapi.json.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { createApp } from "../src/app.ts";
 
-const out = process.argv[2] ?? "openapi.json";
+const out = process.argv[2] ?? "dist/openapi.json";
 // Only routing and config run for this route: the bindings are never touched.
 const env = { ENVIRONMENT: "development", CORS_ORIGINS: "", LOG_LEVEL: "error", DB: {}, CACHE: {} };
 const res = await createApp().request("https://edgepanel.example/openapi.json", {}, env);
@@ -15,5 +19,6 @@ if (!res.ok) throw new Error(`openapi.json answered ${res.status}: ${await res.t
 const doc = (await res.json()) as { servers?: unknown };
 // The exported file is deployment-neutral: no server URL.
 delete doc.servers;
+mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
 console.log(`wrote ${out}`);

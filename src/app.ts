@@ -21,7 +21,7 @@ import { apiKeysRouter } from "./routes/api-keys/index.ts";
 import { auditLogsRouter } from "./routes/audit-logs/index.ts";
 import { authRouter } from "./routes/auth/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
-import { healthRouter } from "./routes/health/index.ts";
+import { livenessRouter, readinessRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
 import { statusRouter } from "./routes/status/index.ts";
@@ -37,7 +37,8 @@ export interface AppOptions {
  *
  * Middleware order is deliberate:
  * request id → trace → access log (sees every outcome, errors included) → timing →
- * security headers → config (secrets validated; 500 problem if missing) → CORS →
+ * security headers → [/health/live answers here] → config (secrets validated; 500
+ * problem if missing) → CORS →
  * IP deny list / admin allowlist →
  * 405 detection → body limit → content type → time budget → compression →
  * authentication (/api/* only; route guards decide who may call) → routes.
@@ -50,6 +51,11 @@ export function createApp(options: AppOptions = {}) {
   app.use(accessLog(options.accessLog));
   app.use(timing({ crossOrigin: false, totalDescription: "total" }));
   app.use(securityHeaders());
+  // Liveness is routed before configuration is read, so it never depends on it: a
+  // missing or bad secret must not make the platform restart a Worker that runs. (A
+  // handler registered before a middleware ends the chain ahead of it.) Every other
+  // route answers that case with the 500 `misconfigured` problem.
+  const live = app.route("/", livenessRouter);
   app.use(config());
   app.use(cors());
   // Deny list and admin allowlist guard the API; health probes and docs stay reachable.
@@ -75,8 +81,8 @@ export function createApp(options: AppOptions = {}) {
     .route("/", adminRouter)
     .route("/", jobsRouter);
   // Chained so the route types flow into AppType for the typed client.
-  const routes = app
-    .route("/", healthRouter)
+  const routes = live
+    .route("/", readinessRouter)
     .route("/", statusRouter)
     .route("/api/v2", v2)
     .route("/api/v1", v1Router);

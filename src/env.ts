@@ -79,6 +79,8 @@ const optional = z
   .optional()
   .transform((v) => (v?.trim() ? v.trim() : undefined));
 
+// Messages of refinements are phrased to follow the variable's name ("X must be …"):
+// {@link describeIssue} uses them as they are.
 const base64Key32 = z.string().refine(
   (v) => {
     try {
@@ -90,12 +92,51 @@ const base64Key32 = z.string().refine(
   { message: "must be base64 of exactly 32 bytes" },
 );
 
+/** A secret: an empty or blank value counts as not set. */
+const secret = <T extends z.ZodType>(format: T) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), format);
+
+/** Secrets every deployment needs: nothing authenticates or decrypts without them. */
+const coreSecrets = {
+  JWT_SECRET: secret(z.string().min(32)),
+  ENCRYPTION_KEY: secret(base64Key32),
+};
+
+/**
+ * Secrets only a feature reads, with the format that feature needs. Each is optional
+ * (and not judged at all) until a {@link Feature} that reads it is enabled in
+ * {@link FEATURES}.
+ */
+const FEATURE_SECRET_FORMATS = {
+  /** Bearer token for `GET /metrics`. */
+  METRICS_TOKEN: z.string().min(16),
+  /** Cloudflare Turnstile secret for `POST /api/v2/submissions`. */
+  TURNSTILE_SECRET: z.string().min(1),
+} as const;
+
+export type FeatureSecret = keyof typeof FEATURE_SECRET_FORMATS;
+
+/** A product feature that cannot run without some secrets. */
+export interface Feature {
+  /** Whether the feature runs in this deployment; receives the raw env (vars and secrets). */
+  enabled: (env: Record<string, unknown>) => boolean;
+  /** The secrets it reads: required (and, outside development, judged) while it is enabled. */
+  secrets: readonly FeatureSecret[];
+}
+
+/**
+ * The one place a feature declares the secrets it needs. A secret is required only
+ * while a feature that reads it exists and is enabled: requiring a secret nothing
+ * reads stops a deployment for no reason. When `GET /metrics` lands, add
+ * `metrics: { enabled: () => true, secrets: ["METRICS_TOKEN"] }`; when submissions
+ * land, `submissions: { enabled: () => true, secrets: ["TURNSTILE_SECRET"] }` (an
+ * `enabled` that reads a variable makes a feature switchable per environment).
+ */
+export const FEATURES: Readonly<Record<string, Feature>> = {};
+
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "staging", "production"]),
-  JWT_SECRET: z
-    .string({ error: "required secret is not set" })
-    .min(32, "must be at least 32 characters"),
-  ENCRYPTION_KEY: base64Key32,
+  ...coreSecrets,
   ENCRYPTION_KEY_PREVIOUS: optional.pipe(
     z
       .string()
@@ -104,10 +145,8 @@ export const configSchema = z.object({
       })
       .optional(),
   ),
-  METRICS_TOKEN: z
-    .string({ error: "required secret is not set" })
-    .min(16, "must be at least 16 characters"),
-  TURNSTILE_SECRET: z.string({ error: "required secret is not set" }).min(1),
+  METRICS_TOKEN: optional,
+  TURNSTILE_SECRET: optional,
   CORS_ORIGINS: csv,
   ADMIN_IP_ALLOWLIST: csv,
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
@@ -141,10 +180,57 @@ export const configSchema = z.object({
 
 export type Config = z.output<typeof configSchema>;
 
+/** One configuration problem: the variable, and a sentence that starts with its name. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * The one formatter of configuration problems: `JWT_SECRET is not set`,
+ * `ENCRYPTION_KEY must be base64 of exactly 32 bytes`. Every check — zod's and the
+ * strength checks below — states its problem as a predicate of the variable, so the
+ * same fault always reads the same way.
+ */
+export const configIssue = (variable: string, problem: string): ConfigIssue => ({
+  path: variable,
+  message: `${variable} ${problem}`,
+});
+
+/**
+ * What is wrong with a variable, in the words {@link configIssue} completes. `value`
+ * is the variable as the env holds it (zod's issues do not carry the input).
+ */
+export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  if (value === undefined || (typeof value === "string" && value.trim() === ""))
+    return "is not set";
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.expected === "int") return "must be an integer";
+      return `must be a ${issue.expected}`;
+    case "too_small":
+      return issue.origin === "string"
+        ? `must be at least ${issue.minimum} characters`
+        : `must be at least ${issue.minimum}`;
+    case "too_big":
+      return issue.origin === "string"
+        ? `must be at most ${issue.maximum} characters`
+        : `must be at most ${issue.maximum}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map(String).join(", ")}`;
+    case "invalid_format":
+      // Our regexes carry their own "must be …" message; zod's formats do not.
+      return issue.format === "regex" ? issue.message : `must be a ${issue.format.toUpperCase()}`;
+    default:
+      // Refinements: their messages are written as "must be …" / "is …" (see above).
+      return issue.message;
+  }
+}
+
 export class ConfigError extends Error {
-  readonly issues: { path: string; message: string }[];
-  constructor(issues: { path: string; message: string }[]) {
-    super(`Invalid configuration: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`);
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(`Invalid configuration: ${issues.map((i) => i.message).join("; ")}`);
     this.name = "ConfigError";
     this.issues = issues;
   }
@@ -207,69 +293,86 @@ export function weakKeyReason(value: string, devDefault: string): string | null 
   return null;
 }
 
-const REQUIRED_WITH_DEV_DEFAULT = [
-  "JWT_SECRET",
-  "ENCRYPTION_KEY",
-  "METRICS_TOKEN",
-  "TURNSTILE_SECRET",
-] as const;
+/** Why a secret is too weak outside development, or null; per secret. */
+const STRENGTH: Record<
+  "JWT_SECRET" | "ENCRYPTION_KEY" | FeatureSecret,
+  (value: string, environment: Config["ENVIRONMENT"]) => string | null
+> = {
+  JWT_SECRET: (v) => weakTokenReason(v, DEVELOPMENT_DEFAULTS.JWT_SECRET, 32),
+  ENCRYPTION_KEY: (v) => weakKeyReason(v, DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY),
+  METRICS_TOKEN: (v) => weakTokenReason(v, DEVELOPMENT_DEFAULTS.METRICS_TOKEN, 16),
+  // Cloudflare's always-pass test secret is a legitimate choice for staging.
+  TURNSTILE_SECRET: (v, environment) =>
+    environment === "production" && v.trim() === DEVELOPMENT_DEFAULTS.TURNSTILE_SECRET
+      ? "uses the development default outside development"
+      : null,
+};
+
+/** The secrets the enabled features read, in declaration order, without repeats. */
+function featureSecrets(
+  raw: Record<string, unknown>,
+  features: Readonly<Record<string, Feature>>,
+): FeatureSecret[] {
+  const on = Object.values(features).filter((f) => f.enabled(raw));
+  return [...new Set(on.flatMap((f) => f.secrets))];
+}
+
+/**
+ * Parses and validates configuration from the raw env, requiring the secrets of the
+ * enabled `features`. Returns the config or a {@link ConfigError} naming every bad
+ * variable (never its value). {@link loadConfig} is the memoised entry point.
+ */
+export function parseConfig(
+  env: Record<string, unknown>,
+  features: Readonly<Record<string, Feature>> = FEATURES,
+): Config | ConfigError {
+  const raw: Record<string, unknown> = { ...env };
+  // A missing ENVIRONMENT means "not development": secrets must be real.
+  raw.ENVIRONMENT ??= "production";
+  if (raw.ENVIRONMENT === "development") {
+    for (const [key, value] of Object.entries(DEVELOPMENT_DEFAULTS)) raw[key] ??= value;
+  }
+  const required = featureSecrets(raw, features);
+  // The enabled features' secrets become required. Typed as adding nothing: their
+  // output (a string) already fits Config's `string | undefined`.
+  const requiredShape: Record<never, never> = Object.fromEntries(
+    required.map((name) => [name, secret(FEATURE_SECRET_FORMATS[name])]),
+  );
+  const parsed = configSchema.extend(requiredShape).safeParse(raw);
+  if (!parsed.success) {
+    return new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = issue.path.map(String).join(".");
+        return configIssue(variable, describeIssue(issue, raw[variable]));
+      }),
+    );
+  }
+  const config = parsed.data;
+  if (config.ENVIRONMENT === "development") return config;
+  // ENCRYPTION_KEY_PREVIOUS is not judged: it may have to hold exactly the weak key
+  // being rotated away from, to keep decrypting what it encrypted. Secrets no enabled
+  // feature reads are not judged either.
+  const issues = (["JWT_SECRET", "ENCRYPTION_KEY", ...required] as const).flatMap((name) => {
+    const problem = STRENGTH[name](config[name] as string, config.ENVIRONMENT);
+    return problem ? [configIssue(name, problem)] : [];
+  });
+  return issues.length ? new ConfigError(issues) : config;
+}
 
 // Keyed by the env object: one parse per isolate in production (the runtime hands
 // every request the same env), while tests that pass a modified env get a fresh parse.
 const memo = new WeakMap<object, Config | ConfigError>();
 
 /**
- * Parses and validates configuration from the Worker env. Throws {@link ConfigError}
- * naming every bad variable; never logs or returns secret values.
+ * Validated configuration for the Worker env, parsed once per env object. Throws
+ * {@link ConfigError} naming every bad variable; never logs or returns secret values.
  */
 export function loadConfig(env: Bindings): Config {
-  const cached = memo.get(env);
-  if (cached instanceof ConfigError) throw cached;
-  if (cached) return cached;
-
-  const raw: Record<string, unknown> = { ...(env as unknown as Record<string, unknown>) };
-  // A missing ENVIRONMENT means "not development": secrets must be real.
-  raw.ENVIRONMENT ??= "production";
-  if (raw.ENVIRONMENT === "development") {
-    for (const key of REQUIRED_WITH_DEV_DEFAULT) raw[key] ??= DEVELOPMENT_DEFAULTS[key];
-    raw.SEED_ADMIN_PASSWORD ??= DEVELOPMENT_DEFAULTS.SEED_ADMIN_PASSWORD;
+  let result = memo.get(env);
+  if (!result) {
+    result = parseConfig(env as unknown as Record<string, unknown>);
+    memo.set(env, result);
   }
-  const parsed = configSchema.safeParse(raw);
-  let result: Config | ConfigError;
-  if (!parsed.success) {
-    result = new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        path: issue.path.join("."),
-        message: issue.message,
-      })),
-    );
-  } else {
-    result = parsed.data;
-    if (result.ENVIRONMENT !== "development") {
-      const weak = {
-        JWT_SECRET: weakTokenReason(result.JWT_SECRET, DEVELOPMENT_DEFAULTS.JWT_SECRET, 32),
-        ENCRYPTION_KEY: weakKeyReason(result.ENCRYPTION_KEY, DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY),
-        METRICS_TOKEN: weakTokenReason(
-          result.METRICS_TOKEN,
-          DEVELOPMENT_DEFAULTS.METRICS_TOKEN,
-          16,
-        ),
-        // Cloudflare's always-pass test secret is a legitimate choice for staging.
-        TURNSTILE_SECRET:
-          result.ENVIRONMENT === "production" &&
-          result.TURNSTILE_SECRET.trim() === DEVELOPMENT_DEFAULTS.TURNSTILE_SECRET
-            ? "uses the development default outside development"
-            : null,
-      } satisfies Record<(typeof REQUIRED_WITH_DEV_DEFAULT)[number], string | null>;
-      // ENCRYPTION_KEY_PREVIOUS is not judged: it may have to hold exactly the weak
-      // key being rotated away from, to keep decrypting what it encrypted.
-      const issues = Object.entries(weak)
-        .filter((e): e is [string, string] => e[1] !== null)
-        .map(([path, message]) => ({ path, message }));
-      if (issues.length) result = new ConfigError(issues);
-    }
-  }
-  memo.set(env, result);
   if (result instanceof ConfigError) throw result;
   return result;
 }

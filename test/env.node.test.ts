@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { type Bindings, ConfigError, DEVELOPMENT_DEFAULTS, loadConfig } from "../src/env.ts";
+import {
+  type Bindings,
+  ConfigError,
+  DEVELOPMENT_DEFAULTS,
+  type Feature,
+  loadConfig,
+  parseConfig,
+} from "../src/env.ts";
 
 /** Production config with strong secrets; each test weakens one. */
 const strong = {
@@ -60,8 +67,11 @@ describe("weak secrets are refused outside development", () => {
   it.each([
     ["the development value plus a space", `${DEVELOPMENT_DEFAULTS.METRICS_TOKEN} `],
     ["16 × x", "x".repeat(16)],
-  ])("METRICS_TOKEN: %s", (_, value) => {
-    expect(issues({ METRICS_TOKEN: value }).map((i) => i.path)).toEqual(["METRICS_TOKEN"]);
+  ])("METRICS_TOKEN, once a feature reads it: %s", (_, value) => {
+    const metrics = { metrics: { enabled: () => true, secrets: ["METRICS_TOKEN"] as const } };
+    const result = parseConfig({ ...strong, METRICS_TOKEN: value }, metrics);
+    expect(result).toBeInstanceOf(ConfigError);
+    expect((result as ConfigError).issues.map((i) => i.path)).toEqual(["METRICS_TOKEN"]);
   });
 
   it("never echoes a secret in the issue", () => {
@@ -71,5 +81,81 @@ describe("weak secrets are refused outside development", () => {
 
   it("development keeps its local defaults", () => {
     expect(() => loadConfig({ ENVIRONMENT: "development" } as unknown as Bindings)).not.toThrow();
+  });
+});
+
+describe("secrets are required by the features that read them", () => {
+  it("staging and production start without METRICS_TOKEN and TURNSTILE_SECRET (no feature reads them yet)", () => {
+    for (const ENVIRONMENT of ["staging", "production"]) {
+      expect(
+        issues({ ENVIRONMENT, METRICS_TOKEN: undefined, TURNSTILE_SECRET: undefined }),
+      ).toEqual([]);
+    }
+  });
+
+  it("an unused secret is not judged: a weak METRICS_TOKEN does not stop production", () => {
+    expect(issues({ METRICS_TOKEN: DEVELOPMENT_DEFAULTS.METRICS_TOKEN })).toEqual([]);
+  });
+
+  it("once a feature that reads a secret is enabled, the secret is required and judged", () => {
+    const metrics: Record<string, Feature> = {
+      metrics: { enabled: () => true, secrets: ["METRICS_TOKEN"] },
+    };
+    const check = (overrides: Record<string, string | undefined>) => {
+      const result = parseConfig({ ...strong, ...overrides }, metrics);
+      return result instanceof ConfigError ? result.issues : [];
+    };
+    expect(check({})).toEqual([]);
+    expect(check({ METRICS_TOKEN: undefined })).toEqual([
+      { path: "METRICS_TOKEN", message: "METRICS_TOKEN is not set" },
+    ]);
+    expect(check({ METRICS_TOKEN: "x".repeat(16) })).toEqual([
+      { path: "METRICS_TOKEN", message: "METRICS_TOKEN has too few distinct characters" },
+    ]);
+    // A feature that is not enabled requires nothing.
+    const off = { metrics: { enabled: () => false, secrets: ["METRICS_TOKEN"] as const } };
+    expect(parseConfig({ ...strong, METRICS_TOKEN: undefined }, off)).not.toBeInstanceOf(
+      ConfigError,
+    );
+  });
+});
+
+describe("configuration errors name the variable and say what is wrong, in the same words", () => {
+  it("a missing secret reads the same for every secret", () => {
+    expect(issues({ JWT_SECRET: undefined, ENCRYPTION_KEY: undefined })).toEqual([
+      { path: "JWT_SECRET", message: "JWT_SECRET is not set" },
+      { path: "ENCRYPTION_KEY", message: "ENCRYPTION_KEY is not set" },
+    ]);
+    // An empty value is not a secret either.
+    expect(issues({ JWT_SECRET: "  " })).toEqual([
+      { path: "JWT_SECRET", message: "JWT_SECRET is not set" },
+    ]);
+  });
+
+  it.each([
+    ["ENVIRONMENT", "prod", "ENVIRONMENT must be one of development, staging, production"],
+    ["REQUEST_TIMEOUT_MS", "soon", "REQUEST_TIMEOUT_MS must be a number"],
+    ["REQUEST_TIMEOUT_MS", "10.5", "REQUEST_TIMEOUT_MS must be an integer"],
+    ["REQUEST_TIMEOUT_MS", "10", "REQUEST_TIMEOUT_MS must be at least 50"],
+    ["REQUEST_TIMEOUT_MS", "600000", "REQUEST_TIMEOUT_MS must be at most 60000"],
+    ["LOG_LEVEL", "loud", "LOG_LEVEL must be one of debug, info, warn, error"],
+    ["EMAIL_PROVIDER_URL", "mail server", "EMAIL_PROVIDER_URL must be a URL"],
+    ["JWT_SECRET", "short", "JWT_SECRET must be at least 32 characters"],
+    ["ENCRYPTION_KEY", "c2hvcnQ=", "ENCRYPTION_KEY must be base64 of exactly 32 bytes"],
+    [
+      "JWT_SECRET",
+      DEVELOPMENT_DEFAULTS.JWT_SECRET,
+      "JWT_SECRET uses the development default outside development",
+    ],
+  ])("%s=%j: %s", (name, value, message) => {
+    expect(issues({ [name]: value })).toEqual([{ path: name, message }]);
+  });
+
+  it("the error's own message lists the same sentences", () => {
+    const error = parseConfig({ ...strong, JWT_SECRET: undefined, LOG_LEVEL: "loud" });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(
+      "Invalid configuration: JWT_SECRET is not set; LOG_LEVEL must be one of debug, info, warn, error",
+    );
   });
 });

@@ -18,8 +18,9 @@ import { lookupKey, lookupUser, noteKeyUse } from "../services/auth/credential-c
 import {
   effectiveScopes,
   type Principal,
-  ROLE_RANK,
   ROLE_SCOPES,
+  roleRefusal,
+  scopeRefusal,
 } from "../services/auth/principal.ts";
 import { isFamilyRevoked } from "../services/auth/revocation.ts";
 import { checkSignature, SIGNATURE_TOLERANCE_SECONDS } from "../services/auth/signature.ts";
@@ -197,8 +198,7 @@ async function authenticateKey(c: Context<AppEnv>, key: string): Promise<Princip
         body: await c.req.arrayBuffer(),
       },
     );
-    if (result !== "ok")
-      throw unauthorized(`The request signature is ${result}`, "invalid_signature");
+    if (!result.ok) throw unauthorized(result.message, "invalid_signature");
     // One-time nonce, claimed atomically in the key's RateLimiter object (SQLite), kept
     // for twice the timestamp window: any replay inside the window is refused.
     const nonce = c.req.header("x-signature-nonce")!;
@@ -218,7 +218,11 @@ async function authenticateKey(c: Context<AppEnv>, key: string): Promise<Princip
         headers: { "Retry-After": "1" },
       });
     }
-    if (!fresh) throw unauthorized("The request signature was replayed", "invalid_signature");
+    if (!fresh)
+      throw unauthorized(
+        "X-Signature-Nonce has already been used: send a new nonce with every request",
+        "invalid_signature",
+      );
   }
   noteKeyUse(c.get("db"), record, waitUntil);
   return {
@@ -242,27 +246,26 @@ export function requirePrincipal(c: Context<AppEnv>): Principal {
   throw c.get("authFailure") ?? unauthorized("Authentication is required", "invalid_request");
 }
 
-/** Guard: any authenticated principal holding `scope` (for users: granted by role). */
+/**
+ * Guard: any authenticated principal holding `scope` (for users: granted by role). A
+ * refusal says what would fix it: the role a user (or a key's owner) needs, or that
+ * the key itself lacks the scope.
+ */
 export const requireScope = (scope: Scope): MiddlewareHandler<AppEnv> =>
   async function requireScopeGuard(c, next) {
-    const p = requirePrincipal(c);
-    if (!p.scopes.includes(scope)) {
-      throw new ApiError("forbidden", { detail: `This action needs the '${scope}' scope` });
-    }
+    const refusal = scopeRefusal(requirePrincipal(c), scope);
+    if (refusal) throw new ApiError("forbidden", { detail: refusal });
     await next();
   };
 
-/** Guard: an authenticated principal whose role is at least `role`. */
+/**
+ * Guard: an authenticated principal whose role is at least `role`. A key acts as its
+ * owner narrowed by its scopes: admin routes also need the key's 'admin' scope.
+ */
 export const requireRole = (role: Role): MiddlewareHandler<AppEnv> =>
   async function requireRoleGuard(c, next) {
-    const p = requirePrincipal(c);
-    if (ROLE_RANK[p.role] < ROLE_RANK[role]) {
-      throw new ApiError("forbidden", { detail: `This action needs the '${role}' role` });
-    }
-    // A key acts as its owner narrowed by its scopes: admin routes also need the 'admin' scope.
-    if (role === "admin" && !p.scopes.includes("admin")) {
-      throw new ApiError("forbidden", { detail: "This action needs the 'admin' scope" });
-    }
+    const refusal = roleRefusal(requirePrincipal(c), role);
+    if (refusal) throw new ApiError("forbidden", { detail: refusal });
     await next();
   };
 

@@ -6,8 +6,10 @@ import { setHeader } from "../lib/response-headers.ts";
 
 /**
  * Validates configuration (memoised per isolate) and exposes it and a request-scoped
- * database (D1 Sessions API: `x-d1-bookmark` in and out) on the context. A missing or malformed secret is a 500 problem that names the
- * variable, never a crash and never the value.
+ * database (D1 Sessions API: `x-d1-bookmark` in and out) on the context. A missing or
+ * malformed secret is a 500 problem that names the variable and what is wrong with it
+ * (in the words of `configIssue`), never a crash and never the value. `/health/live`
+ * is routed ahead of this middleware and never reaches it.
  */
 export const config = (): MiddlewareHandler<AppEnv> =>
   async function config(c, next) {
@@ -16,7 +18,7 @@ export const config = (): MiddlewareHandler<AppEnv> =>
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       throw new ApiError("misconfigured", {
-        detail: `The server is misconfigured: ${error.issues.map((i) => i.path).join(", ")}`,
+        detail: `The server is misconfigured: ${error.issues.map((i) => i.message).join("; ")}`,
         errors: error.issues,
       });
     }

@@ -3,9 +3,9 @@ import { endTime, startTime } from "hono/timing";
 import type { AppEnv } from "../env.ts";
 import { clientIp } from "../lib/client-ip.ts";
 import { ApiError } from "../lib/problem.ts";
-import { appendHeader } from "../lib/response-headers.ts";
+import { setHeader } from "../lib/response-headers.ts";
 import { increment } from "../observability/metrics.ts";
-import { checkLimit, rateLimitHeaders } from "../rate-limit/limiter.ts";
+import { addListMember, checkLimit, rateLimitHeaders } from "../rate-limit/limiter.ts";
 import { POLICIES, type Policy, type PolicyName } from "../rate-limit/policies.ts";
 import type { Decision } from "../rate-limit/sliding-log.ts";
 
@@ -31,6 +31,20 @@ function resolveAuto(c: Context<AppEnv>): { policy: Policy; identity: string } {
   return { policy: POLICIES.anonymous, identity: `ip:${clientIp(c)}` };
 }
 
+/**
+ * Adds a policy's members to the response's `RateLimit-Policy` and `RateLimit` fields.
+ * Each field stays one header line holding a list (draft-ietf-httpapi-ratelimit-headers
+ * allows several policies per field): workerd sends every `Headers.append` as a line
+ * of its own, so the combined value is written with `set`.
+ */
+export function addRateLimitHeaders(
+  c: Context,
+  members: { "RateLimit-Policy": string; RateLimit: string },
+): void {
+  for (const field of ["RateLimit-Policy", "RateLimit"] as const)
+    setHeader(c, field, addListMember(c.res.headers.get(field), members[field]));
+}
+
 /** The 429 problem for a refusal by `policy`: Retry-After and the RateLimit headers; counted. */
 export function rateLimited(policy: Policy, d: Decision, detail: string): ApiError {
   increment("ratelimit_limited_total", { policy: policy.name });
@@ -47,7 +61,8 @@ export function rateLimited(policy: Policy, d: Decision, detail: string): ApiErr
  * Exact, global rate limiting on the RateLimiter Durable Object (one RPC per
  * check, 50 ms budget). Allowed responses carry `RateLimit-Policy` and `RateLimit`;
  * a refusal is a 429 problem with `Retry-After`. Several limiters on one route add
- * one list member each to those headers.
+ * one list member each to those headers (one header line per field, each policy named
+ * once; see {@link addRateLimitHeaders}).
  */
 export const rateLimit = ({
   policy = "auto",
@@ -99,6 +114,5 @@ export const rateLimit = ({
     }
     const headers = rateLimitHeaders(p, decision);
     await next();
-    appendHeader(c, "RateLimit-Policy", headers["RateLimit-Policy"]);
-    appendHeader(c, "RateLimit", headers.RateLimit);
+    addRateLimitHeaders(c, headers);
   };

@@ -74,3 +74,20 @@ export function rateLimitHeaders(
     RateLimit: `"${policy.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`,
   };
 }
+
+/** The policy name a RateLimit/RateLimit-Policy list member starts with (`"login";…`). */
+const memberName = (member: string) => /^"([^"]*)"/.exec(member.trim())?.[1];
+
+/**
+ * Adds `member` to a RateLimit or RateLimit-Policy field value (`existing`, null when
+ * absent), as one more item of the field's list: several limiters on one request share
+ * one field line, each policy named once. A member whose policy is already listed is
+ * not added again: the first (innermost, closest to the route) limiter to report a
+ * policy is the one the client sees.
+ */
+export function addListMember(existing: string | null, member: string): string {
+  if (!existing) return member;
+  const name = memberName(member);
+  const listed = existing.split(",").some((m) => memberName(m) === name);
+  return listed ? existing : `${existing}, ${member}`;
+}

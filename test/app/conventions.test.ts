@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
+import { DEVELOPMENT_DEFAULTS } from "../../src/env.ts";
 import { api, expectProblem, expectStatus } from "../helpers.ts";
 import { fetchWith, hangingD1, throwingD1 } from "./broken-env.ts";
 
@@ -111,16 +112,18 @@ describe("security headers", () => {
   });
 });
 
+// CORS reads CORS_ORIGINS, so it runs after configuration: /health/live, which never
+// depends on configuration, answers before it (and no browser needs to read it).
 describe("CORS", () => {
   it("allows a configured origin, with the headers clients need exposed", async () => {
-    const res = await api("/health/live", { headers: { Origin: "http://localhost:8787" } });
+    const res = await api("/health/ready", { headers: { Origin: "http://localhost:8787" } });
     expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:8787");
     expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
     expect(res.headers.get("vary")).toContain("Origin");
   });
 
   it("adds only Vary: Origin to a request without Origin (API clients, servers)", async () => {
-    const res = await api("/health/live");
+    const res = await api("/health/ready");
     expect(res.headers.get("vary")).toContain("Origin");
     for (const [name] of res.headers) expect(name.startsWith("access-control-")).toBe(false);
   });
@@ -143,7 +146,7 @@ describe("CORS", () => {
   });
 
   it("gives an unlisted origin nothing to read the response with", async () => {
-    const res = await api("/health/live", { headers: { Origin: "https://evil.example" } });
+    const res = await api("/health/ready", { headers: { Origin: "https://evil.example" } });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     const pre = await api("/api/v2/auth/login", {
       method: "OPTIONS",
@@ -288,12 +291,25 @@ describe("failures never leak internals", () => {
   });
 
   it("refuses development defaults outside development", async () => {
-    const res = await fetchWith({ ENVIRONMENT: "production" }, "/health/live");
-    const body = await expectProblem(res, 500, "misconfigured");
-    const paths = body.errors!.map((e) => e.path);
-    expect(paths).toEqual(
-      expect.arrayContaining(["JWT_SECRET", "ENCRYPTION_KEY", "METRICS_TOKEN"]),
+    const res = await fetchWith(
+      {
+        ENVIRONMENT: "production",
+        JWT_SECRET: DEVELOPMENT_DEFAULTS.JWT_SECRET,
+        ENCRYPTION_KEY: DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY,
+      },
+      "/health/ready",
     );
+    const body = await expectProblem(res, 500, "misconfigured");
+    expect(body.errors).toEqual([
+      {
+        path: "JWT_SECRET",
+        message: "JWT_SECRET uses the development default outside development",
+      },
+      {
+        path: "ENCRYPTION_KEY",
+        message: "ENCRYPTION_KEY uses the development default outside development",
+      },
+    ]);
     expect(JSON.stringify(body)).not.toContain("dev-only-jwt-secret");
   });
 });

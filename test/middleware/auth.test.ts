@@ -18,6 +18,7 @@ import {
   type Session,
   uniqueEmail,
   uniqueIp,
+  userWithRole,
 } from "../helpers.ts";
 
 const secret = env.JWT_SECRET ?? DEVELOPMENT_DEFAULTS.JWT_SECRET;
@@ -226,5 +227,58 @@ describe("credentials are judged only where they are needed", () => {
       const body = await expectProblem(res, 400, "bad-request");
       expect(body.detail).toContain("one credential");
     }
+  });
+});
+
+describe("a 403 names the fix: a role for a user, a scope for a key", () => {
+  const createServer = (auth: { token?: string; apiKey?: string }) =>
+    api("/api/v2/servers", {
+      method: "POST",
+      ...auth,
+      body: { name: `s-${crypto.randomUUID()}`, host: "a.example.com", port: 443 },
+    });
+
+  it("a viewer calling a write route is told the role it needs, not the scope", async () => {
+    const viewer = await userWithRole("viewer");
+    const body = await expectProblem(
+      await createServer({ token: viewer.access_token }),
+      403,
+      "forbidden",
+    );
+    expect(body.detail).toBe(
+      "This action needs the 'operator' role or higher; your role is 'viewer'",
+    );
+  });
+
+  it("an operator's key without servers:write is told the key lacks the scope", async () => {
+    const operator = await userWithRole("operator");
+    const key = await createKey(operator.access_token, { scopes: ["servers:read"] });
+    const body = await expectProblem(await createServer({ apiKey: key.key }), 403, "forbidden");
+    expect(body.detail).toBe(
+      "This API key lacks the 'servers:write' scope; use a key created with it",
+    );
+  });
+
+  it("a viewer's key is told its owner's role is the fix", async () => {
+    const viewer = await userWithRole("viewer");
+    const key = await createKey(viewer.access_token, { scopes: ["servers:read"] });
+    const body = await expectProblem(await createServer({ apiKey: key.key }), 403, "forbidden");
+    expect(body.detail).toBe(
+      "This action needs the 'operator' role or higher; the API key's owner has the 'viewer' role",
+    );
+  });
+
+  it("admin routes: a non-admin is told the role, an admin's key without 'admin' the scope", async () => {
+    const operator = await userWithRole("operator");
+    const asOperator = await expectProblem(
+      await api("/api/v2/users", { token: operator.access_token }),
+      403,
+      "forbidden",
+    );
+    expect(asOperator.detail).toBe("This action needs the 'admin' role; your role is 'operator'");
+    const admin = await userWithRole("admin");
+    const key = await createKey(admin.access_token, { scopes: ["servers:read"] });
+    const asKey = await expectProblem(await api("/api/v2/users", { apiKey: key.key }), 403);
+    expect(asKey.detail).toBe("This API key lacks the 'admin' scope; use a key created with it");
   });
 });

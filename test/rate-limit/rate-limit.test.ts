@@ -1,8 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { counterValue } from "../../src/observability/metrics.ts";
 import type { RateLimiter } from "../../src/rate-limit/durable-object.ts";
+import { POLICIES } from "../../src/rate-limit/policies.ts";
 import { fetchWith } from "../app/broken-env.ts";
 import {
   api,
@@ -99,6 +100,52 @@ describe("rate limits", () => {
       }),
       429,
     );
+  });
+});
+
+describe("RateLimit headers: one field line each, listing distinctly named policies", () => {
+  const login = (ip: string) =>
+    api("/api/v2/auth/login", {
+      method: "POST",
+      body: { email: uniqueEmail("nobody"), password: "wrong password!" },
+      headers: { "cf-connecting-ip": ip },
+    });
+
+  /** Calls `fn` and returns the RateLimit* fields it appended (workerd sends each append as its own line). */
+  async function appendedRateLimitFields(fn: () => Promise<Response>) {
+    const append = vi.spyOn(Headers.prototype, "append");
+    try {
+      const res = await fn();
+      const appended = append.mock.calls
+        .map(([name]) => name.toLowerCase())
+        .filter((name) => name.startsWith("ratelimit"));
+      return { res, appended };
+    } finally {
+      append.mockRestore();
+    }
+  }
+
+  it("login: its per-IP policy and the global one, as one list per field", async () => {
+    const { res, appended } = await appendedRateLimitFields(() => login(uniqueIp()));
+    await expectProblem(res, 401);
+    expect(appended).toEqual([]);
+    expect(res.headers.get("ratelimit-policy")).toBe('"login";q=10;w=60, "anonymous";q=100;w=60');
+    expect(res.headers.get("ratelimit")).toMatch(/^"login";r=9;t=\d+, "anonymous";r=99;t=\d+$/);
+  });
+
+  it("a refusal lists the refusing policy once, beside the global one", async () => {
+    const ip = uniqueIp();
+    for (let i = 0; i < POLICIES.login.limit; i++) await login(ip);
+    const { res, appended } = await appendedRateLimitFields(() => login(ip));
+    await expectProblem(res, 429, "rate-limited");
+    expect(appended).toEqual([]);
+    expect(res.headers.get("ratelimit-policy")).toBe('"login";q=10;w=60, "anonymous";q=100;w=60');
+    expect(res.headers.get("ratelimit")).toMatch(/^"login";r=0;t=\d+, "anonymous";r=\d+;t=\d+$/);
+  });
+
+  it("every policy has its own name", () => {
+    const names = Object.values(POLICIES).map((p) => p.name);
+    expect(new Set(names).size).toBe(names.length);
   });
 });
 

@@ -51,7 +51,27 @@ export async function signRequest(
   return { "X-Signature": `v1=${mac}`, "X-Signature-Timestamp": ts, "X-Signature-Nonce": nonce };
 }
 
-export type SignatureCheck = "ok" | "missing" | "malformed" | "stale" | "mismatch";
+/** The header a refused signature is blamed on. */
+export type SignaturePart = "X-Signature" | "X-Signature-Timestamp" | "X-Signature-Nonce";
+
+/**
+ * The outcome of a check; a refusal names the header at fault and says, in a
+ * sentence a client developer can act on, what is wrong with it.
+ */
+export type SignatureCheck = { ok: true } | { ok: false; part: SignaturePart; message: string };
+
+const refuse = (part: SignaturePart, message: string): SignatureCheck => ({
+  ok: false,
+  part,
+  message,
+});
+
+/** Why a header value is unusable: absent, or sent empty. */
+const absent = (part: SignaturePart, value: string | undefined) =>
+  value === undefined ? refuse(part, `${part} is missing`) : refuse(part, `${part} is empty`);
+
+/** What the signature covers, as the documentation spells it. */
+export const SIGNED_STRING = "{timestamp}.{METHOD}.{path?query}.{hex sha256(body)}";
 
 export async function checkSignature(
   secret: string,
@@ -63,26 +83,36 @@ export async function checkSignature(
   request: { method: string; pathWithQuery: string; body: ArrayBuffer },
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<SignatureCheck> {
-  if (!headers.signature) return "missing";
-  const m = /^v1=([0-9a-f]{64})$/.exec(headers.signature);
-  if (
-    !m ||
-    !headers.timestamp ||
-    !/^\d{1,12}$/.test(headers.timestamp) ||
-    !headers.nonce ||
-    headers.nonce.length > 128
-  ) {
-    return "malformed";
-  }
-  if (Math.abs(nowSeconds - Number(headers.timestamp)) > SIGNATURE_TOLERANCE_SECONDS)
-    return "stale";
+  const { signature, timestamp, nonce } = headers;
+  if (signature === undefined)
+    return refuse("X-Signature", "This API key requires signed requests: X-Signature is missing");
+  if (!signature) return absent("X-Signature", signature);
+  const m = /^v1=([0-9a-f]{64})$/.exec(signature);
+  if (!m)
+    return refuse(
+      "X-Signature",
+      "X-Signature must be 'v1=' followed by 64 lowercase hex characters",
+    );
+  if (!timestamp) return absent("X-Signature-Timestamp", timestamp);
+  if (!/^\d{1,12}$/.test(timestamp))
+    return refuse("X-Signature-Timestamp", "X-Signature-Timestamp must be a Unix time in seconds");
+  if (!nonce) return absent("X-Signature-Nonce", nonce);
+  if (nonce.length > 128)
+    return refuse("X-Signature-Nonce", "X-Signature-Nonce must be at most 128 characters");
+  if (Math.abs(nowSeconds - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS)
+    return refuse(
+      "X-Signature-Timestamp",
+      `X-Signature-Timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} seconds away from the server's clock`,
+    );
   const expected = await hmacHex(
     secret,
-    await signingString(headers.timestamp, request.method, request.pathWithQuery, request.body),
+    await signingString(timestamp, request.method, request.pathWithQuery, request.body),
   );
-  const a = fromHex(expected);
-  const b = fromHex(m[1]!);
-  return timingSafeEqual(a, b) ? "ok" : "mismatch";
+  if (timingSafeEqual(fromHex(expected), fromHex(m[1]!))) return { ok: true };
+  return refuse(
+    "X-Signature",
+    `X-Signature does not match the request: sign '${SIGNED_STRING}' with the key's signing secret`,
+  );
 }
 
 const fromHex = (hex: string) =>

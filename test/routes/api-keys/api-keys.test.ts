@@ -258,6 +258,28 @@ describe("request signing", () => {
     await expectProblem(await me(k.key, wrongKey), 401);
   });
 
+  it("a refused signature says which part is at fault, in a sentence", async () => {
+    const k = await createKey(admin.access_token, { require_signature: true });
+    const detail = async (headers: Record<string, string>) =>
+      (await expectProblem(await me(k.key, headers), 401, "unauthorized")).detail;
+    expect(await detail({})).toBe("This API key requires signed requests: X-Signature is missing");
+    const signed = () =>
+      signRequest(k.signing_secret!, { method: "GET", pathWithQuery: "/api/v2/auth/me" });
+    expect(await detail({ ...(await signed()), "X-Signature-Nonce": "" })).toBe(
+      "X-Signature-Nonce is empty",
+    );
+    const wrong = await signRequest("epss_not_the_secret", {
+      method: "GET",
+      pathWithQuery: "/api/v2/auth/me",
+    });
+    expect(await detail(wrong)).toMatch(/^X-Signature does not match the request: sign /);
+    const good = await signed();
+    await expectStatus(await me(k.key, good), 200);
+    expect(await detail(good)).toBe(
+      "X-Signature-Nonce has already been used: send a new nonce with every request",
+    );
+  });
+
   it("signs the body: a modified body fails", async () => {
     const k = await createKey(admin.access_token, {
       require_signature: true,

@@ -1,10 +1,53 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { fetchWith } from "../../app/broken-env.ts";
+import { expectProblem } from "../../helpers.ts";
 
 describe("GET /health/live", () => {
   it("answers ok without I/O", async () => {
     const res = await exports.default.fetch("https://panel.test/health/live");
     expect(res.status, `body: ${await res.clone().text()}`).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("does not depend on configuration: 200 with every secret missing or invalid", async () => {
+    const broken = {
+      ENVIRONMENT: "staging",
+      JWT_SECRET: undefined,
+      ENCRYPTION_KEY: "not base64 at all",
+      METRICS_TOKEN: undefined,
+      TURNSTILE_SECRET: undefined,
+      REQUEST_TIMEOUT_MS: "soon",
+    };
+    const live = await fetchWith(broken, "/health/live");
+    expect(live.status, `body: ${await live.clone().text()}`).toBe(200);
+    expect(await live.json()).toEqual({ status: "ok" });
+    expect(live.headers.get("x-request-id")).toBeTruthy();
+    expect(live.headers.get("x-content-type-options")).toBe("nosniff");
+
+    // Every other route still refuses with the problem naming each variable.
+    for (const path of ["/health/ready", "/api/v2/servers", "/openapi.json"]) {
+      const body = await expectProblem(await fetchWith(broken, path), 500, "misconfigured");
+      expect(body.errors).toEqual([
+        { path: "JWT_SECRET", message: "JWT_SECRET is not set" },
+        { path: "ENCRYPTION_KEY", message: "ENCRYPTION_KEY must be base64 of exactly 32 bytes" },
+        { path: "REQUEST_TIMEOUT_MS", message: "REQUEST_TIMEOUT_MS must be a number" },
+      ]);
+      expect(body.detail).toContain("JWT_SECRET is not set");
+    }
+  });
+
+  it("staging boots without METRICS_TOKEN and TURNSTILE_SECRET (nothing reads them yet)", async () => {
+    const { PRODUCTION_VARS } = await import("../../helpers.ts");
+    const res = await fetchWith(
+      {
+        ...PRODUCTION_VARS,
+        ENVIRONMENT: "staging",
+        METRICS_TOKEN: undefined,
+        TURNSTILE_SECRET: undefined,
+      },
+      "/health/ready",
+    );
+    expect(res.status, `body: ${await res.clone().text()}`).toBe(200);
   });
 });
