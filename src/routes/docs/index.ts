@@ -3,6 +3,7 @@ import { getHtmlDocument } from "@scalar/core/libs/html-rendering";
 import { edgeCache } from "../../cache/edge.ts";
 import type { AppEnv } from "../../env.ts";
 import { htmlPage } from "../../lib/html.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
 
 export const OPENAPI_PATH = "/openapi.json";
 
@@ -32,21 +33,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.use(OPENAPI_PATH, edgeCache({ tags: ["docs"], maxAge: 300 }));
   app.use("/docs", edgeCache({ tags: ["docs"], maxAge: 300 }));
 
-  app.doc31(OPENAPI_PATH, (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "edgepanel API",
-      version: "2.0.0",
-      description:
-        "Server-management panel API on Cloudflare Workers. Errors are RFC 9457 problem documents (application/problem+json).",
-      license: { name: "MIT", identifier: "MIT" },
-    },
-    servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
-    tags: [
-      { name: "Operations", description: "Health, documentation and metrics" },
-      { name: "Auth", description: "Registration, login, tokens and OAuth" },
-    ],
-  }));
+  app.get(OPENAPI_PATH, (c) => c.json(buildOpenApiDocument(app, c)));
 
   app.get("/docs", (c) =>
     htmlPage(
