@@ -1,6 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
+import { securityFor } from "../../src/middleware/auth.ts";
 
 // Node project: the validator compiles JSON Schema with new Function(), which workerd forbids.
 const env = { ENVIRONMENT: "development", CORS_ORIGINS: "", LOG_LEVEL: "error", DB: {}, CACHE: {} };
@@ -10,6 +11,7 @@ async function document() {
   expect(res.status).toBe(200);
   return res.json() as Promise<{
     openapi: string;
+    security?: unknown[];
     paths: Record<
       string,
       Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
@@ -48,6 +50,24 @@ describe("OpenAPI document", () => {
         expect(Object.keys(op.responses), id).toEqual(expect.arrayContaining(["401", "403"]));
       }
     }
+  });
+
+  it("defaults to bearer (then API key) auth, and marks unguarded operations as public", async () => {
+    const doc = await document();
+    // Bearer first: documentation tools (Scalar) preselect it.
+    expect(doc.security).toEqual([{ bearerAuth: [] }, { apiKeyAuth: [] }]);
+    // A top-level requirement applies to every operation that states none, so each
+    // operation states its own; the public ones an explicit empty list.
+    for (const [path, methods] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(methods))
+        expect(Array.isArray(op.security), `${method} ${path}`).toBe(true);
+    for (const [method, path] of [
+      ["post", "/api/v2/auth/login"],
+      ["post", "/api/v2/auth/register"],
+      ["get", "/health/live"],
+    ] as const)
+      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([]);
+    expect(doc.paths["/api/v2/auth/me"]?.get?.security).toEqual(securityFor());
   });
 
   it("lists the v2 identity routes", async () => {

@@ -1,0 +1,44 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env.ts";
+import { securityFor } from "../../middleware/auth.ts";
+
+type Document = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
+/**
+ * The OpenAPI 3.1 document generated from the route definitions, with a top-level
+ * `security`: what any authenticated route takes, a bearer token (access token or
+ * API key) or an `X-API-Key`. Bearer comes first, so documentation tools (Scalar's
+ * Authentication panel) preselect it. A top-level requirement applies to every
+ * operation that states none, so the operations whose routes declare no
+ * `security` — the public ones: health, register, login, refresh, logout, OAuth —
+ * get an explicit `security: []` and stay documented as open.
+ */
+export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv>): Document {
+  // Typed as OpenAPI 3.0's Info by zod-openapi, which lacks 3.1's `license.identifier`.
+  const info = {
+    title: "edgepanel API",
+    version: "2.0.0",
+    description:
+      "Server-management panel API on Cloudflare Workers. Errors are RFC 9457 problem documents (application/problem+json).",
+    license: { name: "MIT", identifier: "MIT" },
+  };
+  const doc = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info,
+    servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
+    tags: [
+      { name: "Operations", description: "Health, documentation and metrics" },
+      { name: "Auth", description: "Registration, login, tokens and OAuth" },
+    ],
+    security: securityFor(),
+  });
+  for (const item of Object.values(doc.paths ?? {}))
+    for (const method of METHODS) {
+      const op = item?.[method];
+      if (op && !op.security) op.security = [];
+    }
+  return doc;
+}
