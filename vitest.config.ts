@@ -1,7 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
+const clientSource = {
+  "@edgepanel/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
+};
 
 /**
  * Three projects, one command (`npm test`):
@@ -34,9 +38,10 @@ export default defineConfig({
             },
           }),
         ],
-        // Workspace packages resolve to their TypeScript sources (package.json
-        // "edgepanel-source" condition), so tests need no build step.
-        resolve: { conditions: ["edgepanel-source"] },
+        // Workspace packages resolve to their TypeScript sources, so tests need no
+        // build step. An alias, not only the package's "edgepanel-source" export
+        // condition: the workers pool resolves with its own conditions.
+        resolve: { conditions: ["edgepanel-source"], alias: clientSource },
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
@@ -45,7 +50,7 @@ export default defineConfig({
         },
       },
       {
-        resolve: { conditions: ["edgepanel-source"] },
+        resolve: { conditions: ["edgepanel-source"], alias: clientSource },
         test: {
           name: "node",
           environment: "node",

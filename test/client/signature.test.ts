@@ -37,7 +37,7 @@ describe("signRequest (@edgepanel/client)", () => {
       { method: "POST", pathWithQuery: request.pathWithQuery, body: buffer },
       request.nowSeconds,
     );
-    expect(check).toBe("ok");
+    expect(check).toEqual({ ok: true });
   });
 
   it("defaults to now and a fresh nonce", async () => {
