@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
-import { newNonce } from "../lib/html.ts";
+import { newNonce, renewNonce } from "../lib/html.ts";
 import { increment } from "../observability/metrics.ts";
 
 /** Headers that belong to one request and must not be stored with a shared response. */
@@ -86,7 +86,7 @@ export async function purgeLocal(
 /**
  * A cached HTML page carries the nonce of the response that was stored. Nonces
  * must not repeat, so every hit gets a new one, in the CSP header and in the
- * page's tags alike (the pages are a few KiB).
+ * page's tags (and csp-nonce meta tag) alike (the pages are a few KiB).
  */
 async function freshNonce(hit: Response): Promise<Response> {
   const csp = hit.headers.get("content-security-policy") ?? "";
@@ -94,7 +94,7 @@ async function freshNonce(hit: Response): Promise<Response> {
   if (!old || !hit.headers.get("content-type")?.includes("text/html"))
     return new Response(hit.body, hit);
   const nonce = newNonce();
-  const body = (await hit.text()).replaceAll(`nonce="${old}"`, `nonce="${nonce}"`);
+  const body = renewNonce(await hit.text(), old, nonce);
   const res = new Response(body, hit);
   res.headers.set("content-security-policy", csp.replaceAll(`'nonce-${old}'`, `'nonce-${nonce}'`));
   res.headers.delete("content-length");

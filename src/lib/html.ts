@@ -16,10 +16,42 @@ const DOCUMENT_HEADERS = {
 };
 
 /**
+ * `<meta property="csp-nonce">` in a page template gets the response's nonce as its
+ * `content`: scripts that create `<style>` elements at run time (Scalar does) read
+ * it from there and put it on those elements. Only script can read it, and only
+ * nonce'd scripts run, so injected markup still gets neither scripts nor styles.
+ */
+const NONCE_META = /<meta property="csp-nonce"(?: content="[^"]*")?>/gi;
+
+/** Puts `nonce` on every `<script`/`<style` tag and into the csp-nonce meta tag. */
+function stampNonce(html: string, nonce: string): string {
+  return html
+    .replace(/<(script|style)\b/gi, `<$1 nonce="${nonce}"`)
+    .replace(NONCE_META, `<meta property="csp-nonce" content="${nonce}">`);
+}
+
+/**
+ * Replaces a stamped page's nonce with a fresh one, in the places `htmlPage` put it
+ * (the edge cache re-serves stored pages with a new nonce per response).
+ */
+export function renewNonce(html: string, old: string, nonce: string): string {
+  return html
+    .replaceAll(`nonce="${old}"`, `nonce="${nonce}"`)
+    .replaceAll(
+      `<meta property="csp-nonce" content="${old}">`,
+      `<meta property="csp-nonce" content="${nonce}">`,
+    );
+}
+
+type Sources = "scriptSrc" | "styleSrc" | "styleSrcAttr" | "connectSrc" | "fontSrc" | "imgSrc";
+
+/**
  * Renders an HTML page with a per-response nonce-based CSP and the document
  * headers. Every `<script` and `<style` tag in `html` gets the nonce, so inline
- * config blocks run while injected markup does not. Extra sources (e.g. a CDN)
- * are passed per page.
+ * config blocks run while injected markup does not. Extra sources are passed per
+ * page; `styleSrcAttr` adds a `style-src-attr` directive (inline `style="…"`
+ * attributes, which a nonce cannot allow) without weakening `style-src` for
+ * `<style>` elements.
  */
 export function htmlPage(
   c: Context,
@@ -27,17 +59,19 @@ export function htmlPage(
   {
     scriptSrc = [],
     styleSrc = [],
+    styleSrcAttr,
     connectSrc = [],
     fontSrc = [],
     imgSrc = [],
-  }: Partial<Record<"scriptSrc" | "styleSrc" | "connectSrc" | "fontSrc" | "imgSrc", string[]>> = {},
+  }: Partial<Record<Sources, string[]>> = {},
 ): Response {
   const nonce = newNonce();
-  const body = html.replace(/<(script|style)\b/gi, `<$1 nonce="${nonce}"`);
+  const body = stampNonce(html, nonce);
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}' ${scriptSrc.join(" ")}`.trim(),
     `style-src 'self' 'nonce-${nonce}' ${styleSrc.join(" ")}`.trim(),
+    ...(styleSrcAttr ? [`style-src-attr ${styleSrcAttr.join(" ")}`] : []),
     `img-src 'self' data: ${imgSrc.join(" ")}`.trim(),
     `font-src 'self' ${fontSrc.join(" ")}`.trim(),
     `connect-src 'self' ${connectSrc.join(" ")}`.trim(),

@@ -1,18 +1,17 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { getHtmlDocument } from "@scalar/core/libs/html-rendering";
 import { edgeCache } from "../../cache/edge.ts";
 import type { AppEnv } from "../../env.ts";
 import { htmlPage } from "../../lib/html.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { docsPage } from "./page.ts";
 
 export const OPENAPI_PATH = "/openapi.json";
 
-const SCALAR_CDN = "https://cdn.jsdelivr.net";
-
 /**
  * `GET /openapi.json` (OpenAPI 3.1 generated from the zod route definitions) and
- * `GET /docs` (Scalar). Scalar's hono wrapper renders without a CSP nonce, so we
- * render its HTML ourselves and serve it through `htmlPage` with a strict CSP.
+ * `GET /docs` (Scalar's API reference, its script served by us as a static asset).
+ * Both are the same for everyone and cached at the edge under the `docs` tag; the
+ * page's nonce is renewed on every hit (src/cache/edge.ts).
  */
 export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -29,27 +28,16 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     description: "An API key: ep_live_ + 30 base62 characters + a 6-character checksum.",
   });
 
-  // The same document for everyone: cached at the edge under the `docs` tag.
   app.use(OPENAPI_PATH, edgeCache({ tags: ["docs"], maxAge: 300 }));
   app.use("/docs", edgeCache({ tags: ["docs"], maxAge: 300 }));
 
   app.get(OPENAPI_PATH, (c) => c.json(buildOpenApiDocument(app, c)));
 
   app.get("/docs", (c) =>
-    htmlPage(
-      c,
-      getHtmlDocument({
-        url: OPENAPI_PATH,
-        pageTitle: "edgepanel API reference",
-        _integration: "hono",
-      }),
-      {
-        scriptSrc: [SCALAR_CDN],
-        // Scalar's Vue runtime injects <style> elements at run time, which a nonce cannot cover.
-        styleSrc: ["'unsafe-inline'"],
-        fontSrc: ["https://fonts.scalar.com"],
-        imgSrc: ["https:"],
-      },
-    ),
+    htmlPage(c, docsPage({ openApiPath: OPENAPI_PATH, title: "edgepanel API reference" }), {
+      // Vue writes some style="…" attributes as markup; a nonce cannot allow an
+      // attribute, nor a hash one whose value changes. <style> elements stay nonce-only.
+      styleSrcAttr: ["'unsafe-inline'"],
+    }),
   );
 }
