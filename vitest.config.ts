@@ -4,10 +4,12 @@ import { defineConfig } from "vitest/config";
 const migrations = await readD1Migrations("./migrations");
 
 /**
- * Two projects, one command (`npm test`):
+ * Three projects, one command (`npm test`):
  * - `workers`: tests run inside workerd with the real local bindings from
  *   wrangler.toml (D1, KV, …), migrations applied from `migrations/` by the setup file.
  * - `node`: pure logic and the libSQL half of the data-layer contract tests.
+ * - `browser`: Chromium (playwright-core) against the production bundle served
+ *   locally (docs/development.md, "Browser test").
  */
 export default defineConfig({
   test: {
@@ -35,7 +37,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.node.test.ts"],
+          exclude: ["test/**/*.node.test.ts", "test/**/*.browser.test.ts"],
           setupFiles: ["./test/setup.ts"],
         },
       },
@@ -44,6 +46,16 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/**/*.node.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/**/*.browser.test.ts"],
+          // Building the bundle and starting Chromium take a while on a shared machine.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],
