@@ -35,8 +35,8 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
 
   app.get("/docs", (c) =>
     htmlPage(c, docsPage({ openApiPath: OPENAPI_PATH, title: "edgepanel API reference" }), {
-      // Vue renders some inline style="…" attributes, which no nonce or hash can
-      // allow; <style> elements stay nonce-only.
+      // Vue writes some style="…" attributes as markup; a nonce cannot allow an
+      // attribute, nor a hash one whose value changes. <style> elements stay nonce-only.
       styleSrcAttr: ["'unsafe-inline'"],
     }),
   );

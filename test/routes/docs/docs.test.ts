@@ -42,7 +42,8 @@ describe("GET /docs", () => {
 
     const scripts = html.match(/<script\b[^>]*>/g) ?? [];
     expect(scripts).toContain(`<script nonce="${nonce}" src="${SCALAR_SCRIPT}">`);
-    for (const tag of scripts) expect(tag).toMatch(new RegExp(`^<script nonce="${nonce}"[ >]`));
+    for (const tag of scripts)
+      expect(/^<script nonce="([^"]*)"[ >]/.exec(tag)?.[1], tag).toBe(nonce);
     expect(html).not.toMatch(/\bsrc="(https?:)?\/\//);
     expect(html).toContain(`<meta property="csp-nonce" content="${nonce}">`);
 
