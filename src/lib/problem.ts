@@ -10,6 +10,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 export const PROBLEM_TYPES = {
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON" },
+  unknown_query_parameter: { status: 400, title: "Unknown query parameter" },
   unauthorized: { status: 401, title: "Authentication required" },
   forbidden: { status: 403, title: "Forbidden" },
   quota_exceeded: { status: 403, title: "Quota exceeded" },
