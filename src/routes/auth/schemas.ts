@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/schema.ts";
 import { ROLES } from "../../db/schema.ts";
+import { NON_BLANK, withFormatPattern } from "../../lib/openapi.ts";
 
 export const UserSchema = z
   .object({
@@ -28,8 +29,7 @@ export const toUserDto = (u: UserRow): UserDto => ({
   updated_at: u.updatedAt,
 });
 
-export const EmailSchema = z
-  .email({ error: "Invalid email address" })
+export const EmailSchema = withFormatPattern(z.email({ error: "Invalid email address" }))
   .max(254)
   .openapi({ example: "ada@example.com" });
 
@@ -43,8 +43,13 @@ export const PasswordSchema = z
 export const RegisterBody = z
   .object({
     email: EmailSchema,
-    password: PasswordSchema,
-    name: z.string().trim().min(1).max(100).openapi({ example: "Ada Lovelace" }),
+    password: PasswordSchema.openapi({ description: "Must not be your e-mail address" }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .openapi({ example: "Ada Lovelace", pattern: NON_BLANK }),
   })
   .refine((b) => b.password.trim().toLowerCase() !== b.email.trim().toLowerCase(), {
     message: "Password must not be your e-mail address",

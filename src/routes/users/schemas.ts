@@ -1,17 +1,20 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../../db/schema.ts";
+import { NON_BLANK, withFormatPattern } from "../../lib/openapi.ts";
 import { listOf } from "../../lib/pagination.ts";
 import { UserSchema } from "../auth/schemas.ts";
 
 export const UserIdParam = z.object({
-  id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
+  id: withFormatPattern(z.uuid({ error: "must be a UUID" })).openapi({
+    param: { name: "id", in: "path" },
+  }),
 });
 
 export const UserListSchema = listOf(UserSchema, "UserList");
 
 export const UpdateUserBody = z
   .object({
-    name: z.string().trim().min(1).max(100).optional(),
+    name: z.string().trim().min(1).max(100).optional().openapi({ pattern: NON_BLANK }),
     role: z.enum(ROLES).optional(),
     status: z
       .enum(["active", "disabled"])
@@ -20,4 +23,4 @@ export const UpdateUserBody = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
-  .openapi("UpdateUserRequest");
+  .openapi("UpdateUserRequest", { minProperties: 1 });
