@@ -132,7 +132,9 @@ export function buildProblem(
     title,
     status,
     detail: options.detail ?? title,
-    instance: c.req.path,
+    // The path as the client sent it. `c.req.path` is decoded (spaces, controls, any
+    // Unicode), which is no URI reference (RFC 9457 §3.1.5) and would echo raw input.
+    instance: new URL(c.req.url).pathname,
     request_id: (c.get("requestId") as string | undefined) ?? "",
     ...options.extensions,
   };
