@@ -156,6 +156,9 @@ export function problemResponse(
   const headers: Record<string, string> = {
     // Errors are never cacheable by shared caches: they may depend on credentials.
     "Cache-Control": "no-store",
+    // A 401 must say how to authenticate (RFC 9110 §15.5.2), whoever raised it; a
+    // more specific challenge (error="invalid_token"…) in options.headers wins.
+    ...(doc.status === 401 ? { "WWW-Authenticate": 'Bearer realm="edgepanel"' } : {}),
     ...options.headers,
     "Content-Type": "application/problem+json; charset=utf-8",
   };

@@ -242,6 +242,20 @@ describe("routing problems", () => {
     expect(body.instance).toBe("/api/v2/nothing-here");
   });
 
+  it("every 401 says how to authenticate (WWW-Authenticate), whoever raised it", async () => {
+    // Found by the fuzz run: the OAuth callback's 401s (provider error, state
+    // mismatch from the provider library) came without a challenge.
+    for (const res of [
+      await api("/api/v2/auth/oauth/google?error=access_denied"),
+      await api("/api/v2/auth/oauth/github?code=c&state=s"),
+      await api("/api/v2/auth/me"),
+      await api("/api/v2/auth/me", { token: "not-a-jwt" }),
+    ]) {
+      await expectProblem(res, 401, "unauthorized");
+      expect(res.headers.get("www-authenticate"), res.url).toMatch(/^Bearer realm="edgepanel"/);
+    }
+  });
+
   it("instance is the path as sent: a URI reference, never decoded input", async () => {
     // Found by the fuzz run: the decoded path put spaces, controls and raw Unicode here.
     for (const path of [
