@@ -21,6 +21,8 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 LOG_LEVEL: "error",
+                // test/fuzz/api.test.ts: another seed explores other requests (default: fixed).
+                FUZZ_SEED: process.env.FUZZ_SEED ?? "",
                 // Deployed behaviour (wrangler.toml turns it off only for wrangler dev).
                 COMPRESS_RESPONSES: "true",
                 // Test-only OAuth client credentials; provider endpoints are fetch-mocked.
