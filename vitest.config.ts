@@ -1,10 +1,10 @@
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
 const clientSource = {
-  "@edgepanel/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
+  "@edgepanel/client": resolve(import.meta.dirname, "packages/client/src/index.ts"),
 };
 
 /**
@@ -27,6 +27,8 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 LOG_LEVEL: "error",
+                // test/fuzz/api.test.ts: another seed explores other requests (default: fixed).
+                FUZZ_SEED: process.env.FUZZ_SEED ?? "",
                 // Deployed behaviour (wrangler.toml turns it off only for wrangler dev).
                 COMPRESS_RESPONSES: "true",
                 // Test-only OAuth client credentials; provider endpoints are fetch-mocked.

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends Secrets {
       TEST_MIGRATIONS: D1Migration[];
+      /** Seed for the fuzz run (test/fuzz/api.test.ts); empty: the fixed default. */
+      FUZZ_SEED: string;
     }
   }
 }

@@ -125,3 +125,22 @@ export function addressBucket(ip: string): string {
     return [24n, 16n, 8n, 0n].map((s) => String((parsed.value >> s) & 0xffn)).join(".");
   return `${(parsed.value >> 64n).toString(16).padStart(16, "0")}::/64`;
 }
+
+const IPV4_CIDR =
+  "(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:/(?:3[0-2]|[12]?[0-9]))?";
+// The hex forms of IPv6 (no zone, no dotted IPv4 tail), with a prefix of 0–128.
+const IPV6_CIDR =
+  "(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){1,7}:|(?:[0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){1,5}(?::[0-9a-fA-F]{1,4}){1,2}|(?:[0-9a-fA-F]{1,4}:){1,4}(?::[0-9a-fA-F]{1,4}){1,3}|(?:[0-9a-fA-F]{1,4}:){1,3}(?::[0-9a-fA-F]{1,4}){1,4}|(?:[0-9a-fA-F]{1,4}:){1,2}(?::[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:(?::[0-9a-fA-F]{1,4}){1,6}|:(?:(?::[0-9a-fA-F]{1,4}){1,7}|:))(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?";
+
+/**
+ * What `parseCidr` accepts, as a JSON Schema `pattern` for the OpenAPI document:
+ * an IPv4 or IPv6 address, or either with a `/prefix`, in canonical spelling (the
+ * parser also takes a zone, a dotted IPv4 tail and leading zeros in the prefix).
+ * The one thing it cannot say: an IPv4-mapped IPv6 network (`::ffff:…`) needs a
+ * prefix of at least 96; fields using it say so in their description.
+ */
+export const CIDR_PATTERN = `^(?:${IPV4_CIDR}|${IPV6_CIDR})$`;
+
+/** The description that goes with CIDR_PATTERN. */
+export const CIDR_DESCRIPTION =
+  "An IPv4 or IPv6 address, or a CIDR block (`203.0.113.0/24`, `2001:db8::/32`). An IPv4-mapped IPv6 block (`::ffff:…`) needs a prefix of at least 96.";

@@ -1,8 +1,9 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
+import { errorResponse } from "./openapi.ts";
 import { ApiError, type FieldError } from "./problem.ts";
 
-type Issue = { path: PropertyKey[]; message: string };
+type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
 
 /** Turns zod issues into one `{path, message}` per bad field; body paths are bare. */
 export function toFieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
@@ -17,21 +18,63 @@ export function toFieldErrors(target: string, issues: readonly Issue[]): FieldEr
   });
 }
 
+/** The query parameters zod found that the route does not declare (strict query schemas). */
+const unknownKeys = (issues: readonly Issue[]) =>
+  issues.flatMap((issue) => (issue.code === "unrecognized_keys" ? (issue.keys ?? []) : []));
+
+type RouteLike = {
+  request?: { query?: unknown };
+  responses: Record<string | number, unknown>;
+};
+
+/**
+ * Makes a route's query schema strict, so a parameter the route does not declare
+ * (a typo such as `?limt=5`, a filter it does not have) is refused instead of being
+ * silently ignored, and documents that 400 on the route. A route whose query is
+ * declared with `z.looseObject` keeps it: that is the opt-out for a URL whose
+ * parameters someone else controls (an OAuth provider's callback).
+ */
+export function strictQueryRoute<R extends RouteLike>(route: R): R {
+  const query = route.request?.query;
+  if (!(query instanceof z.ZodObject) || query._zod.def.catchall !== undefined) return route;
+  return {
+    ...route,
+    request: { ...route.request, query: query.strict() },
+    responses: { ...route.responses, 400: errorResponse("bad_request", "unknown_query_parameter") },
+  };
+}
+
 /**
  * Every router is built here so every route validates and fails the same way:
- * a zod failure becomes a 422 problem with one entry per bad field.
+ * a zod failure becomes a 422 problem with one entry per bad field, and a query
+ * parameter the route does not declare is a 400 `unknown_query_parameter`
+ * (every route's query schema is made strict at registration, see strictQueryRoute).
  */
 export function createRouter() {
-  return new OpenAPIHono<AppEnv>({
+  const router = new OpenAPIHono<AppEnv>({
     strict: false,
     defaultHook: (result) => {
-      if (!result.success) {
-        const errors = toFieldErrors(result.target, result.error.issues);
-        throw new ApiError("validation", {
-          detail: `The request has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`,
-          errors,
+      if (result.success) return;
+      const unknown = result.target === "query" ? unknownKeys(result.error.issues) : [];
+      if (unknown.length) {
+        throw new ApiError("unknown_query_parameter", {
+          detail: `This operation has no query parameter ${unknown.map((k) => JSON.stringify(k)).join(", ")}`,
+          errors: unknown.map((key) => ({
+            path: `query.${key}`,
+            message: "is not a parameter of this operation",
+          })),
         });
       }
+      const errors = toFieldErrors(result.target, result.error.issues);
+      throw new ApiError("validation", {
+        detail: `The request has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`,
+        errors,
+      });
     },
   });
+  // Wrapped once here rather than in each route file, so no route can forget.
+  const register = router.openapi;
+  router.openapi = ((route, handler, hook) =>
+    register(strictQueryRoute(route), handler, hook)) as typeof register;
+  return router;
 }

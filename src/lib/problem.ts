@@ -10,6 +10,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 export const PROBLEM_TYPES = {
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON" },
+  unknown_query_parameter: { status: 400, title: "Unknown query parameter" },
   unauthorized: { status: 401, title: "Authentication required" },
   forbidden: { status: 403, title: "Forbidden" },
   quota_exceeded: { status: 403, title: "Quota exceeded" },
@@ -131,7 +132,9 @@ export function buildProblem(
     title,
     status,
     detail: options.detail ?? title,
-    instance: c.req.path,
+    // The path as the client sent it. `c.req.path` is decoded (spaces, controls, any
+    // Unicode), which is no URI reference (RFC 9457 §3.1.5) and would echo raw input.
+    instance: new URL(c.req.url).pathname,
     request_id: (c.get("requestId") as string | undefined) ?? "",
     ...options.extensions,
   };
@@ -153,6 +156,9 @@ export function problemResponse(
   const headers: Record<string, string> = {
     // Errors are never cacheable by shared caches: they may depend on credentials.
     "Cache-Control": "no-store",
+    // A 401 must say how to authenticate (RFC 9110 §15.5.2), whoever raised it; a
+    // more specific challenge (error="invalid_token"…) in options.headers wins.
+    ...(doc.status === 401 ? { "WWW-Authenticate": 'Bearer realm="edgepanel"' } : {}),
     ...options.headers,
     "Content-Type": "application/problem+json; charset=utf-8",
   };

@@ -42,4 +42,18 @@ export const PLAIN_TEXT_MESSAGE =
  * plain text ({@link isPlainText}). The one schema every name field uses.
  */
 export const nameSchema = (max: number) =>
-  z.string().trim().min(1).max(max).refine(isPlainText, { message: PLAIN_TEXT_MESSAGE });
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine(isPlainText, { message: PLAIN_TEXT_MESSAGE })
+    .openapi({ pattern: PLAIN_NAME_PATTERN, description: PLAIN_NAME_DESCRIPTION });
+
+// The refinement as JSON Schema, without look-arounds (portable to every regex
+// dialect): only allowed characters, at least one of them not white space. Lone
+// surrogates cannot be expressed in a pattern; the description says so.
+const DISALLOWED = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069";
+export const PLAIN_NAME_PATTERN = `^[^${DISALLOWED}]*[^\\s${DISALLOWED}][^${DISALLOWED}]*$`;
+const PLAIN_NAME_DESCRIPTION =
+  "Plain text: not blank, no control characters, line or paragraph separators, bidirectional embeddings, overrides or isolates, and no unpaired UTF-16 surrogates.";

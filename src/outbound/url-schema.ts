@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { HTTP_URL_PATTERN } from "../lib/openapi.ts";
 import { policyEnvironment } from "./policy-environment.ts";
 import { checkOutboundUrl, STANDARD_PORTS, type UrlPurpose, urlPolicy } from "./url-policy.ts";
 
@@ -36,6 +37,7 @@ export const outboundUrlSchema = (purpose: UrlPurpose, what: string, example: st
     })
     .openapi({
       format: "uri",
+      pattern: HTTP_URL_PATTERN,
       description: outboundUrlDescription(purpose, what),
       example,
     });

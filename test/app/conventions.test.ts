@@ -245,6 +245,35 @@ describe("routing problems", () => {
     expect(body.instance).toBe("/api/v2/nothing-here");
   });
 
+  it("every 401 says how to authenticate (WWW-Authenticate), whoever raised it", async () => {
+    // Found by the fuzz run: the OAuth callback's 401s (provider error, state
+    // mismatch from the provider library) came without a challenge.
+    for (const res of [
+      await api("/api/v2/auth/oauth/google?error=access_denied"),
+      await api("/api/v2/auth/oauth/github?code=c&state=s"),
+      await api("/api/v2/auth/me"),
+      await api("/api/v2/auth/me", { token: "not-a-jwt" }),
+    ]) {
+      await expectProblem(res, 401, "unauthorized");
+      expect(res.headers.get("www-authenticate"), res.url).toMatch(/^Bearer realm="edgepanel"/);
+    }
+  });
+
+  it("instance is the path as sent: a URI reference, never decoded input", async () => {
+    // Found by the fuzz run: the decoded path put spaces, controls and raw Unicode here.
+    for (const path of [
+      "/api/v2/users/%20RE%60%19!",
+      "/api/v2/users/%25w%20",
+      "/api/v2/users/%3A%3ESI%E2%BD%A9",
+      "/api/v2/nothing%0Ahere",
+    ]) {
+      const res = await api(path, { headers: { "x-api-key": "ep_live_bad" } });
+      const body = await expectProblem(res, res.status);
+      expect(body.instance, path).toBe(path);
+      expect(body.instance).toMatch(/^[\x21-\x7e]+$/);
+    }
+  });
+
   it("405 problem with Allow for a wrong method", async () => {
     const res = await api("/health/live", { method: "DELETE" });
     await expectProblem(res, 405, "method-not-allowed");

@@ -1,6 +1,9 @@
+import { z } from "@hono/zod-openapi";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
+import { CIDR_PATTERN } from "../../src/lib/cidr.ts";
+import { HTTP_URL_PATTERN } from "../../src/lib/openapi.ts";
 import { securityFor } from "../../src/middleware/auth.ts";
 
 // Node project: the validator compiles JSON Schema with new Function(), which workerd forbids.
@@ -12,13 +15,32 @@ async function document() {
   return res.json() as Promise<{
     openapi: string;
     security?: unknown[];
-    paths: Record<
-      string,
-      Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
-    >;
-    components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+    paths: Record<string, Record<string, Operation>>;
+    components: { securitySchemes: Record<string, unknown>; schemas: Record<string, Schema> };
   }>;
 }
+
+type Schema = { [keyword: string]: unknown };
+
+/** The schema at a dotted path of members (`properties.tags`). */
+const at = (schema: Schema | undefined, path: string): Schema =>
+  path.split(".").reduce((node, key) => node[key] as Schema, schema ?? {});
+type Operation = {
+  security?: unknown[];
+  parameters?: { name: string; in: string; schema: Schema }[];
+  responses: Record<string, { description: string }>;
+};
+
+/** Every schema object in `node`, depth first. */
+function* schemas(node: unknown): Generator<Schema> {
+  if (Array.isArray(node)) for (const item of node) yield* schemas(item);
+  else if (node && typeof node === "object") {
+    yield node as Schema;
+    for (const value of Object.values(node)) yield* schemas(value);
+  }
+}
+
+const param = (op: Operation, name: string) => op.parameters?.find((p) => p.name === name)?.schema;
 
 describe("OpenAPI document", () => {
   it("is a valid OpenAPI 3.1 document", async () => {
@@ -90,6 +112,71 @@ describe("OpenAPI document", () => {
       "/health/ready",
     ]) {
       expect(doc.paths[p], p).toBeDefined();
+    }
+  });
+
+  it("carries the constraints the validators enforce", async () => {
+    const doc = await document();
+    const c = doc.components.schemas;
+    // Refinements, as JSON Schema.
+    expect(at(c.CreateServerRequest, "properties.tags").uniqueItems).toBe(true);
+    expect(at(c.UpdateServerRequest, "properties.tags").uniqueItems).toBe(true);
+    expect(at(c.ServerV1Request, "properties.tags").uniqueItems).toBe(true);
+    expect(at(c.CreateApiKeyRequest, "properties.scopes").uniqueItems).toBe(true);
+    for (const name of ["UpdateServerRequest", "UpdateUserRequest", "CachePurgeRequest"])
+      expect(c[name]?.minProperties, name).toBe(1);
+    // What JSON Schema cannot say is said in words.
+    expect(at(c.CreateApiKeyRequest, "properties.expires_at").description).toMatch(/in the future/);
+    expect(at(c.RegisterRequest, "properties.password").description).toMatch(/not be your e-mail/);
+    // Formats carry zod's own expression: `format` alone admits more.
+    for (const name of ["RegisterRequest", "LoginRequest"])
+      expect(at(c[name], "properties.email").pattern, name).toBe(z.regexes.email.source);
+    expect(at(c.CreateApiKeyRequest, "properties.expires_at").pattern).toMatch(/^\^/);
+    expect(at(c.CreateServerRequest, "properties.host").anyOf).toHaveLength(3);
+    expect(at(c.CreateApiKeyRequest, "properties.allowed_cidrs.items").pattern).toBe(CIDR_PATTERN);
+    expect(at(c.PutIpRulesRequest, "properties.deny.items").pattern).toBe(CIDR_PATTERN);
+    expect(at(c.CachePurgeRequest, "properties.urls.items").pattern).toBe(HTTP_URL_PATTERN);
+    expect(at(c.CreateServerRequest, "properties.health_check_url").pattern).toBe(HTTP_URL_PATTERN);
+    // Trimmed names: white space alone is refused.
+    for (const name of ["CreateServerRequest", "RegisterRequest", "CreateApiKeyRequest"])
+      expect(at(c[name], "properties.name").pattern, name).toBe("\\S");
+    expect(param(doc.paths["/api/v2/servers"]!.get!, "q")?.pattern).toBe("\\S");
+    expect(param(doc.paths["/api/v2/audit-logs"]!.get!, "since")?.pattern).toMatch(/^\^/);
+    for (const [path, methods] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(methods)) {
+        const id = param(op, "id");
+        if (id?.format === "uuid") expect(id.pattern, `${method} ${path}`).toMatch(/^\^/);
+      }
+  });
+
+  it("documents the 400 for an undeclared query parameter wherever a query is strict", async () => {
+    const doc = await document();
+    const withQuery = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.parameters?.some((p) => p.in === "query"))
+        .map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })),
+    );
+    expect(withQuery.length).toBeGreaterThan(5);
+    for (const { id, op } of withQuery) {
+      const description = op.responses["400"]?.description ?? "";
+      // The OAuth callback is the one loose query: providers add parameters of their own.
+      if (id === "GET /api/v2/auth/oauth/{provider}")
+        expect(description, id).not.toMatch(/unknown_query_parameter/);
+      else expect(description, id).toMatch(/unknown_query_parameter/);
+    }
+  });
+
+  it("uses only portable patterns: valid with the u flag, no look-around", async () => {
+    const doc = await document();
+    const patterns = [...schemas(doc)].flatMap((s) =>
+      typeof s.pattern === "string" ? [s.pattern] : [],
+    );
+    expect(patterns.length).toBeGreaterThan(20);
+    for (const pattern of new Set(patterns)) {
+      expect(() => new RegExp(pattern, "u"), pattern).not.toThrow();
+      expect(pattern, "look-around is not in every regex dialect (RE2, Go)").not.toMatch(
+        /\(\?<?[=!]/,
+      );
     }
   });
 });

@@ -759,6 +759,7 @@ export type AppSchema = {
                     provider: "github" | "google";
                 };
                 query: {
+                    [x: string]: unknown;
                     code?: string | undefined;
                     state?: string | undefined;
                     error?: string | undefined;
@@ -784,6 +785,7 @@ export type AppSchema = {
                     provider: "github" | "google";
                 };
                 query: {
+                    [x: string]: unknown;
                     code?: string | undefined;
                     state?: string | undefined;
                     error?: string | undefined;
@@ -809,6 +811,7 @@ export type AppSchema = {
                     provider: "github" | "google";
                 };
                 query: {
+                    [x: string]: unknown;
                     code?: string | undefined;
                     state?: string | undefined;
                     error?: string | undefined;
@@ -834,6 +837,7 @@ export type AppSchema = {
                     provider: "github" | "google";
                 };
                 query: {
+                    [x: string]: unknown;
                     code?: string | undefined;
                     state?: string | undefined;
                     error?: string | undefined;
@@ -863,6 +867,7 @@ export type AppSchema = {
                     provider: "github" | "google";
                 };
                 query: {
+                    [x: string]: unknown;
                     code?: string | undefined;
                     state?: string | undefined;
                     error?: string | undefined;

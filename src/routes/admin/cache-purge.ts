@@ -1,7 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { auditOnly } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import {
+  authErrors,
+  commonErrors,
+  errorResponse,
+  HTTP_URL_PATTERN,
+  jsonContent,
+} from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { purge } from "../../services/cache/purge.ts";
@@ -16,14 +22,14 @@ const PurgeBody = z
       .max(30)
       .optional(),
     urls: z
-      .array(z.url({ protocol: /^https?$/ }))
+      .array(z.url({ protocol: /^https?$/ }).openapi({ pattern: HTTP_URL_PATTERN }))
       .min(1)
       .max(30)
       .optional(),
   })
   .strict()
   .refine((b) => b.tags || b.urls, { message: "Send tags or urls" })
-  .openapi("CachePurgeRequest");
+  .openapi("CachePurgeRequest", { minProperties: 1, description: "tags, urls or both" });
 
 const PurgeResult = z
   .object({

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { ipInAny, parseCidr } from "../../lib/cidr.ts";
+import { CIDR_DESCRIPTION, CIDR_PATTERN, ipInAny, parseCidr } from "../../lib/cidr.ts";
 import { clientIp } from "../../lib/client-ip.ts";
 import { auditOnly } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
@@ -24,7 +24,8 @@ const PutBody = z
           .trim()
           .refine((v) => parseCidr(v) !== null, {
             message: "must be an IPv4 or IPv6 address or CIDR",
-          }),
+          })
+          .openapi({ pattern: CIDR_PATTERN, description: CIDR_DESCRIPTION }),
       )
       .max(1000),
   })

@@ -1,11 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { type ApiKeyRow, SCOPES } from "../../db/schema.ts";
-import { parseCidr } from "../../lib/cidr.ts";
+import { CIDR_DESCRIPTION, CIDR_PATTERN, parseCidr } from "../../lib/cidr.ts";
+import { withFormatPattern } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { nameSchema } from "../../lib/text.ts";
 
 export const ApiKeyIdParam = z.object({
-  id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
+  id: withFormatPattern(z.uuid({ error: "must be a UUID" })).openapi({
+    param: { name: "id", in: "path" },
+  }),
 });
 
 export const ApiKeySchema = z
@@ -49,9 +52,12 @@ export const ListApiKeysQuery = PaginationQuery.extend({
     }),
 });
 
-const future = z.iso
-  .datetime({ offset: true })
-  .refine((v) => Date.parse(v) > Date.now(), { message: "must be in the future" });
+const future = withFormatPattern(z.iso.datetime({ offset: true }))
+  .refine((v) => Date.parse(v) > Date.now(), { message: "must be in the future" })
+  .openapi({
+    description:
+      "When the key stops working: an RFC 3339 date-time with `Z` or a `±hh:mm` offset that must be in the future. Absent or null: the key never expires.",
+  });
 
 export const CreateApiKeyBody = z
   .object({
@@ -60,14 +66,19 @@ export const CreateApiKeyBody = z
       .array(z.enum(SCOPES))
       .min(1)
       .max(SCOPES.length)
-      .refine((s) => new Set(s).size === s.length, { message: "scopes must be unique" }),
+      .refine((s) => new Set(s).size === s.length, { message: "scopes must be unique" })
+      .openapi({
+        uniqueItems: true,
+        description: "Each at most once; only scopes you hold yourself (403 otherwise)",
+      }),
     expires_at: future.nullish(),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).nullish(),
     allowed_cidrs: z
       .array(
         z
           .string()
-          .refine((c) => parseCidr(c) !== null, { message: "must be an IPv4 or IPv6 CIDR" }),
+          .refine((c) => parseCidr(c) !== null, { message: "must be an IPv4 or IPv6 CIDR" })
+          .openapi({ pattern: CIDR_PATTERN, description: CIDR_DESCRIPTION }),
       )
       .max(50)
       .nullish(),

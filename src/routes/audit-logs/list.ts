@@ -1,13 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { authErrors, commonErrors, jsonContent, withFormatPattern } from "../../lib/openapi.ts";
 import { PaginationQuery } from "../../lib/pagination.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { listAudit } from "../../services/audit/audit-log.ts";
 import { AuditLogListSchema, toAuditDto } from "./schemas.ts";
 
-const iso = z.iso.datetime({ offset: true });
+const iso = withFormatPattern(z.iso.datetime({ offset: true }));
 
 export const listAuditRoute = createRoute({
   method: "get",

@@ -22,8 +22,14 @@ export const oauthRoute = createRoute({
     params: z.object({
       provider: z.enum(["google", "github"]).openapi({ param: { name: "provider", in: "path" } }),
     }),
-    query: z.object({
-      code: z.string().optional(),
+    // Loose on purpose: this URL is the provider's redirect target, and providers add
+    // parameters of their own (Google: scope, authuser, prompt, hd, iss). Refusing
+    // one we do not know would break sign-in.
+    query: z.looseObject({
+      code: z.string().optional().openapi({
+        description:
+          "Set by the provider on its callback, with `state`; other parameters it adds are ignored",
+      }),
       state: z.string().optional(),
       error: z.string().optional(),
     }),

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/schema.ts";
 import { ROLES } from "../../db/schema.ts";
+import { withFormatPattern } from "../../lib/openapi.ts";
 import { nameSchema } from "../../lib/text.ts";
 
 export const UserSchema = z
@@ -29,8 +30,7 @@ export const toUserDto = (u: UserRow): UserDto => ({
   updated_at: u.updatedAt,
 });
 
-export const EmailSchema = z
-  .email({ error: "Invalid email address" })
+export const EmailSchema = withFormatPattern(z.email({ error: "Invalid email address" }))
   .max(254)
   .openapi({ example: "ada@example.com" });
 
@@ -44,7 +44,7 @@ export const PasswordSchema = z
 export const RegisterBody = z
   .object({
     email: EmailSchema,
-    password: PasswordSchema,
+    password: PasswordSchema.openapi({ description: "Must not be your e-mail address" }),
     name: nameSchema(100).openapi({ example: "Ada Lovelace" }),
   })
   .refine((b) => b.password.trim().toLowerCase() !== b.email.trim().toLowerCase(), {

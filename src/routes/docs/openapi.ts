@@ -22,7 +22,9 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
     title: "edgepanel API",
     version: "2.0.0",
     description:
-      "Server-management panel API on Cloudflare Workers. Errors are RFC 9457 problem documents (application/problem+json).",
+      "Server-management panel API on Cloudflare Workers. Errors are RFC 9457 problem documents (application/problem+json). " +
+      "A query parameter an operation does not declare is refused with a 400 `unknown_query_parameter` problem. " +
+      "String lengths (minLength, maxLength) count UTF-16 code units, as JavaScript does: a character outside the Basic Multilingual Plane (most emoji) counts as two.",
     license: { name: "MIT", identifier: "MIT" },
   };
   const doc = app.getOpenAPI31Document({

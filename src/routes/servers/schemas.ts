@@ -1,12 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.ts";
+import { NON_BLANK, withFormatPattern } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { nameSchema } from "../../lib/text.ts";
 import { outboundUrlSchema } from "../../outbound/url-schema.ts";
 import { SORTS } from "../../services/servers/servers.ts";
 
+// Labels of 1–63 letters, digits and inner hyphens; the 253-character cap is max() below.
+// No look-around, so the same expression serves as the documented pattern in any dialect.
 const HOSTNAME =
-  /^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/;
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export const HostSchema = z
   .string()
@@ -19,7 +22,15 @@ export const HostSchema = z
       message: "must be a hostname, an IPv4 or an IPv6 address",
     },
   )
-  .openapi({ example: "web-1.eu.example.com" });
+  .openapi({
+    example: "web-1.eu.example.com",
+    description: "A host name, an IPv4 or an IPv6 address",
+    anyOf: [
+      { pattern: HOSTNAME.source },
+      { pattern: z.regexes.ipv4.source },
+      { pattern: z.regexes.ipv6.source },
+    ],
+  });
 
 export const TagSchema = z
   .string()
@@ -29,7 +40,8 @@ export const TagSchema = z
 const TagsSchema = z
   .array(TagSchema)
   .max(20, "at most 20 tags")
-  .refine((t) => new Set(t).size === t.length, { message: "tags must be unique" });
+  .refine((t) => new Set(t).size === t.length, { message: "tags must be unique" })
+  .openapi({ uniqueItems: true });
 
 const NameSchema = nameSchema(64).openapi({ example: "web-1" });
 const PortSchema = z.number().int().min(1).max(65535).openapi({ example: 443 });
@@ -107,10 +119,12 @@ export const UpdateServerBody = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
-  .openapi("UpdateServerRequest");
+  .openapi("UpdateServerRequest", { minProperties: 1 });
 
 export const ServerIdParam = z.object({
-  id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
+  id: withFormatPattern(z.uuid({ error: "must be a UUID" })).openapi({
+    param: { name: "id", in: "path" },
+  }),
 });
 
 export const ListServersQuery = PaginationQuery.extend({
@@ -123,7 +137,7 @@ export const ListServersQuery = PaginationQuery.extend({
     .min(1)
     .max(64)
     .optional()
-    .openapi({ description: "substring of name or host (case-insensitive)" }),
+    .openapi({ description: "substring of name or host (case-insensitive)", pattern: NON_BLANK }),
   sort: z.enum(SORTS).default("-created_at"),
 });
 

@@ -1,11 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../../db/schema.ts";
+import { NON_BLANK, withFormatPattern } from "../../lib/openapi.ts";
 import { listOf } from "../../lib/pagination.ts";
 import { nameSchema } from "../../lib/text.ts";
 import { UserSchema } from "../auth/schemas.ts";
 
 export const UserIdParam = z.object({
-  id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" } }),
+  id: withFormatPattern(z.uuid({ error: "must be a UUID" })).openapi({
+    param: { name: "id", in: "path" },
+  }),
 });
 
 export const UserListSchema = listOf(UserSchema, "UserList");
@@ -21,4 +24,4 @@ export const UpdateUserBody = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
-  .openapi("UpdateUserRequest");
+  .openapi("UpdateUserRequest", { minProperties: 1 });
