@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../../db/schema.ts";
-import { NON_BLANK, withFormatPattern } from "../../lib/openapi.ts";
+import { withFormatPattern } from "../../lib/openapi.ts";
 import { listOf } from "../../lib/pagination.ts";
 import { nameSchema } from "../../lib/text.ts";
 import { UserSchema } from "../auth/schemas.ts";
