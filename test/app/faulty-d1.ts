@@ -26,10 +26,7 @@ export function faultyD1(real: D1Database, fault: Fault) {
   const injected = () => Promise.reject(new Error("D1_ERROR: injected failure"));
 
   type Wrapped = D1PreparedStatement & { real: D1PreparedStatement };
-  const wrapStatement = (
-    stmt: D1PreparedStatement,
-    source: { prepare(q: string): D1PreparedStatement },
-  ): Wrapped => {
+  const wrapStatement = (stmt: D1PreparedStatement): Wrapped => {
     const run =
       <K extends "first" | "all" | "run" | "raw">(method: K) =>
       (...args: unknown[]) => {
@@ -38,12 +35,11 @@ export function faultyD1(real: D1Database, fault: Fault) {
       };
     return {
       real: stmt,
-      bind: (...values: unknown[]) => wrapStatement(stmt.bind(...values), source),
+      bind: (...values: unknown[]) => wrapStatement(stmt.bind(...values)),
       first: run("first"),
       all: run("all"),
       run: run("run"),
       raw: run("raw"),
-      _source: source,
     } as unknown as Wrapped;
   };
 
@@ -52,7 +48,7 @@ export function faultyD1(real: D1Database, fault: Fault) {
   >(
     db: T,
   ) => ({
-    prepare: (query: string) => wrapStatement(db.prepare(query), db),
+    prepare: (query: string) => wrapStatement(db.prepare(query)),
     batch: (statements: Wrapped[]) => {
       const at = take(statements.length);
       if (at >= 0 && hang) return never();

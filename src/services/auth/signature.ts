@@ -29,27 +29,8 @@ export async function hmacHex(secret: string, message: string): Promise<string> 
   return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8.encode(message))));
 }
 
-/** Builds the headers a client sends; exported for the typed client and tests. */
-export async function signRequest(
-  secret: string,
-  {
-    method,
-    pathWithQuery,
-    body = "",
-    nowSeconds = Math.floor(Date.now() / 1000),
-    nonce = crypto.randomUUID(),
-  }: {
-    method: string;
-    pathWithQuery: string;
-    body?: string | Uint8Array;
-    nowSeconds?: number;
-    nonce?: string;
-  },
-): Promise<Record<string, string>> {
-  const ts = String(nowSeconds);
-  const mac = await hmacHex(secret, await signingString(ts, method, pathWithQuery, body));
-  return { "X-Signature": `v1=${mac}`, "X-Signature-Timestamp": ts, "X-Signature-Nonce": nonce };
-}
+// Clients (and the tests) sign with `signRequest` from `@edgepanel/client`; the
+// server only computes the expected MAC, from the same signing string.
 
 /** The header a refused signature is blamed on. */
 export type SignaturePart = "X-Signature" | "X-Signature-Timestamp" | "X-Signature-Nonce";

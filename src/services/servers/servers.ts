@@ -177,7 +177,6 @@ export async function listServersByPage(
 }
 
 export type ServerPatch = Partial<ServerInput>;
-export type WriteError = "not_found" | "version_conflict" | "name_taken";
 
 /** The row is still at `version`: the condition of every versioned write. */
 export const serverAtVersion = (id: string, version: number) =>

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
+import { signRequest } from "@edgepanel/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clearCredentialCaches } from "../../../src/services/auth/credential-cache.ts";
-import { signRequest } from "../../../src/services/auth/signature.ts";
 import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
 import {
   api,

@@ -1,5 +1,5 @@
+import { signRequest } from "@edgepanel/client";
 import { describe, expect, it } from "vitest";
-import { signRequest } from "../../../src/services/auth/signature.ts";
 import { fetchWith } from "../../app/broken-env.ts";
 import {
   api,

@@ -1,5 +1,6 @@
+import { signRequest } from "@edgepanel/client";
 import { describe, expect, it } from "vitest";
-import { checkSignature, signRequest } from "../../../src/services/auth/signature.ts";
+import { checkSignature } from "../../../src/services/auth/signature.ts";
 
 const SECRET = "epss_test-signing-secret";
 const NOW = 1_800_000_000;
