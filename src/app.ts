@@ -27,6 +27,7 @@ import { serversRouter } from "./routes/servers/index.ts";
 import { statusRouter } from "./routes/status/index.ts";
 import { usersRouter } from "./routes/users/index.ts";
 import { v1Router } from "./routes/v1/servers.ts";
+import { webhooksRouter } from "./routes/webhooks/index.ts";
 
 export interface AppOptions {
   accessLog?: AccessLogOptions;
@@ -79,7 +80,8 @@ export function createApp(options: AppOptions = {}) {
     .route("/", auditLogsRouter)
     .route("/", serversRouter)
     .route("/", adminRouter)
-    .route("/", jobsRouter);
+    .route("/", jobsRouter)
+    .route("/", webhooksRouter);
   // Chained so the route types flow into AppType for the typed client.
   const routes = live
     .route("/", readinessRouter)

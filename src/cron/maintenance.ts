@@ -23,7 +23,7 @@ async function deleteInBatches(db: Database, table: string, where: SQL): Promise
  * `0 4 * * *`: deletes what has expired, in bounded batches:
  * refresh tokens past expiry (or revoked > 7 days ago), API keys revoked or expired
  * more than 30 days ago, expired idempotency records, finished jobs and outbox rows
- * older than 30 days. Returns the count per table.
+ * older than 30 days, webhook delivery logs older than 30 days. Returns the count per table.
  */
 export async function runMaintenance(db: Database, now = Date.now()) {
   const at = (ms: number) => nowIso(now - ms);
@@ -49,5 +49,22 @@ export async function runMaintenance(db: Database, now = Date.now()) {
       sql`status in ('succeeded', 'dead') and finished_at < ${at(30 * DAY)}`,
     ),
     email_outbox: await deleteInBatches(db, "email_outbox", sql`created_at < ${at(30 * DAY)}`),
+    // Webhook delivery logs are kept 30 days: attempts, then deliveries, then events
+    // left without deliveries (children first: libSQL may not cascade).
+    webhook_attempts: await deleteInBatches(
+      db,
+      "webhook_attempts",
+      sql`delivery_id in (select id from webhook_deliveries where created_at < ${at(30 * DAY)})`,
+    ),
+    webhook_deliveries: await deleteInBatches(
+      db,
+      "webhook_deliveries",
+      sql`created_at < ${at(30 * DAY)}`,
+    ),
+    webhook_events: await deleteInBatches(
+      db,
+      "webhook_events",
+      sql`created_at < ${at(30 * DAY)} and not exists (select 1 from webhook_deliveries d where d.event_id = webhook_events.id)`,
+    ),
   };
 }

@@ -309,3 +309,133 @@ export const emailOutbox = sqliteTable(
 
 export type JobRow = typeof jobs.$inferSelect;
 export type ServerCheckRow = typeof serverChecks.$inferSelect;
+
+/**
+ * Events a webhook endpoint can subscribe to (SPEC §9). `webhook.test` is not
+ * among them: it is sent to one endpoint on request and cannot be subscribed to.
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  "server.created",
+  "server.updated",
+  "server.deleted",
+  "server.status_changed",
+  "backup.completed",
+  "backup.failed",
+  "submission.created",
+  "alert.raised",
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export const WEBHOOK_TEST_EVENT = "webhook.test";
+/** Why an endpoint is disabled: by its owner, or by edgepanel after it kept failing. */
+export const WEBHOOK_DISABLED_REASONS = ["manual", "failing"] as const;
+
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** Subscribed event types, or `["*"]` for every type. */
+    events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    disabledReason: text("disabled_reason", { enum: WEBHOOK_DISABLED_REASONS }),
+    disabledAt: text("disabled_at"),
+    /** The `whsec_…` signing secret, AES-256-GCM encrypted (lib/crypto.ts). */
+    secretEnc: text("secret_enc").notNull(),
+    /** The secret before the last rotation: it signs too until `previous_secret_expires_at`. */
+    previousSecretEnc: text("previous_secret_enc"),
+    previousSecretExpiresAt: text("previous_secret_expires_at"),
+    /** Deliveries that ended `failed` since the last success (auto-disable at a threshold). */
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    /** The first failed attempt since the last success; null while the endpoint is healthy. */
+    failingSince: text("failing_since"),
+    /** Bumped by every write: optimistic concurrency and the ETag. */
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    index("webhook_endpoints_owner_idx").on(t.ownerId, t.id),
+    index("webhook_endpoints_enabled_idx").on(t.enabled, t.ownerId),
+  ],
+);
+
+/**
+ * One row per event, written in the same batch as the change that caused it. `body`
+ * is the exact JSON every delivery sends (signatures cover these bytes).
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    /** Whose resource the event is about; null for system events (admins' endpoints only). */
+    ownerId: text("owner_id"),
+    body: text("body").notNull(),
+    /** The trace of the request (or job) that caused the event, sent as `traceparent`. */
+    traceparent: text("traceparent"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("webhook_events_created_idx").on(t.createdAt)],
+);
+
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** One event to one endpoint (a redelivery is a new row pointing at the original). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: "cascade" }),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default("pending"),
+    /** Attempts made so far. */
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    redeliveryOf: text("redelivery_of"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    finishedAt: text("finished_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
+    index("webhook_deliveries_endpoint_status_idx").on(t.endpointId, t.status, t.id),
+    index("webhook_deliveries_endpoint_type_idx").on(t.endpointId, t.eventType, t.id),
+    index("webhook_deliveries_event_idx").on(t.eventId),
+  ],
+);
+
+/** Every HTTP attempt of a delivery; (delivery, attempt) is unique, so an attempt is recorded once. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: text("id").primaryKey(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms"),
+    /** The first 1 KiB of the receiver's response body. */
+    responseBody: text("response_body"),
+    /** Why no 2xx: `timeout`, `network`, `circuit_open`, `url_refused`, `http_<status>`… */
+    error: text("error"),
+    attemptedAt: text("attempted_at").notNull(),
+  },
+  (t) => [uniqueIndex("webhook_attempts_delivery_attempt_idx").on(t.deliveryId, t.attempt)],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookEventRow = typeof webhookEvents.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;

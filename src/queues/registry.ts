@@ -4,6 +4,7 @@ import { emailBulkJob } from "./jobs/email-bulk.ts";
 import { emailSendJob } from "./jobs/email-send.ts";
 import { serverProbeJob } from "./jobs/server-probe.ts";
 import { serverStatusChangedJob } from "./jobs/server-status-changed.ts";
+import { webhookDeliverJob } from "./jobs/webhook-deliver.ts";
 
 /** Every job type. Adding one: a file in jobs/ and one line here. */
 export const JOB_DEFINITIONS = [
@@ -11,6 +12,7 @@ export const JOB_DEFINITIONS = [
   serverStatusChangedJob,
   emailSendJob,
   emailBulkJob,
+  webhookDeliverJob,
 ] as const;
 
 export const jobsByType = new Map<string, JobDefinition>(

@@ -6,6 +6,7 @@ import { CircuitOpenError, OutboundUrlRefusedError, resilientFetch } from "../..
 import { type UrlPolicy, urlPolicy } from "../../outbound/url-policy.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
 import { latencyBucket, type ProbeError } from "../../services/servers/probe-outcome.ts";
+import { emitEvent } from "../../services/webhooks/events.ts";
 import { defineJob } from "../define.ts";
 
 /** A probe slower than this is `degraded`, not `up`. */
@@ -68,6 +69,23 @@ async function probe(
   }
 }
 
+/** The `server.status_changed` event's data: the transition and the check that saw it. */
+const statusChange = (
+  server: { id: string; name: string; host: string },
+  previous: string,
+  outcome: Outcome,
+  checkedAt: string,
+) => ({
+  id: server.id,
+  name: server.name,
+  host: server.host,
+  status: outcome.status,
+  previous_status: previous,
+  http_status: outcome.httpStatus,
+  error: outcome.error,
+  checked_at: checkedAt,
+});
+
 /**
  * Probes a server's health_check_url, records the check, updates the server's
  * status and, when it changed, enqueues a notification. The check row is keyed by
@@ -112,6 +130,9 @@ export const serverProbeJob = defineJob({
           payload: { server_id: server.id, from: previous, to: outcome.status },
         },
       ]);
+      emitEvent(unit, "server.status_changed", statusChange(server, previous, outcome, now), {
+        ownerId: server.ownerId,
+      });
     }
     const updated = unit.write(
       db

@@ -20,9 +20,11 @@ import {
   serverAtVersion,
   updateServerIfAt,
 } from "../../services/servers/servers.ts";
+import { emitEvent } from "../../services/webhooks/events.ts";
 import { loadServer } from "./access.ts";
 import { nameTaken, staleWrite } from "./errors.ts";
 import { quotaExceeded } from "./quota.ts";
+import { toServerDto } from "./schemas.ts";
 
 /** Commits; a name the owner already uses aborts the whole batch and is a 409. */
 async function commitNamed(unit: RequestWrite) {
@@ -51,6 +53,7 @@ export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v
     resourceId: row.id,
     summary: { after: auditView(row), ...(api ? { api } : {}) },
   });
+  emitEvent(unit, "server.created", toServerDto(row), { ownerId });
   const inserted = unit.write(insertServerIf(unit.db, row, unit.precondition));
   unit.afterCommit(() => invalidateServer(c.env, row.ownerId, row.id));
   if (!(await commitNamed(unit))(inserted).length) throw quotaExceeded(limit);
@@ -75,6 +78,9 @@ export async function updateFor(c: Context<AppEnv>, id: string, patch: ServerPat
       ...(api ? { api } : {}),
     },
   });
+  emitEvent(unit, "server.updated", toServerDto({ ...current, ...set }), {
+    ownerId: current.ownerId,
+  });
   const updated = unit.write(updateServerIfAt(unit.db, current.id, expected, set));
   unit.afterCommit(() => invalidateServer(c.env, current.ownerId, current.id));
   const [row] = (await commitNamed(unit))(updated);
@@ -93,6 +99,7 @@ export async function deleteFor(c: Context<AppEnv>, id: string, api?: "v1") {
     resourceId: current.id,
     summary: { before: auditView(current), ...(api ? { api } : {}) },
   });
+  emitEvent(unit, "server.deleted", toServerDto(current), { ownerId: current.ownerId });
   const deleted = unit.write(deleteServerIfAt(unit.db, current.id, expected));
   unit.afterCommit(() => invalidateServer(c.env, current.ownerId, current.id));
   const [row] = (await unit.commit())(deleted);

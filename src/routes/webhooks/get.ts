@@ -1,0 +1,31 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { resourceEtag } from "../../lib/etag.ts";
+import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { requireScope, securityFor } from "../../middleware/auth.ts";
+import { loadEndpoint } from "./access.ts";
+import { toWebhookDto, WebhookIdParam, WebhookSchema } from "./schemas.ts";
+
+export const getWebhookRoute = createRoute({
+  method: "get",
+  path: "/webhooks/{id}",
+  tags: ["Webhooks"],
+  operationId: "getWebhook",
+  summary: "Get a webhook endpoint (never its secret)",
+  security: securityFor("webhooks:write"),
+  middleware: [requireScope("webhooks:write")] as const,
+  request: { params: WebhookIdParam },
+  responses: {
+    200: jsonContent(WebhookSchema, "The endpoint (ETag)"),
+    404: errorResponse("not_found"),
+    ...authErrors,
+    ...commonErrors,
+  },
+});
+
+export const getWebhookHandler: RouteHandler<typeof getWebhookRoute, AppEnv> = async (c) => {
+  const row = await loadEndpoint(c, c.req.valid("param").id);
+  c.header("ETag", resourceEtag(row.id, row.version));
+  c.header("Cache-Control", "private, no-cache");
+  return c.json(toWebhookDto(row), 200);
+};
