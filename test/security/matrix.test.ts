@@ -41,12 +41,15 @@ const BODIES: Record<string, unknown> = {
   },
   "patch /api/v2/users/{id}": { name: "Renamed" },
   "post /api/v2/api-keys/{id}/rotate": {},
+  "patch /api/v2/webhooks/{id}": { description: "matrix" },
 };
 
 /** The id an operation's `{id}` refers to: a resource owned by ownerA. */
 function fill(path: string): string {
   const resource = path.split("/")[3]!; // /api/v2/<resource>/{id}
-  return path.replace("{id}", ids[resource] ?? ids.users!);
+  return path
+    .replace("{id}", ids[resource] ?? ids.users!)
+    .replace("{delivery_id}", ids.deliveries ?? "0190c1d2-0000-7000-8000-000000000001");
 }
 
 async function call(
@@ -103,6 +106,17 @@ beforeAll(async () => {
     )
   ).job_id;
 
+  ids.webhooks = (
+    await expectStatus<{ id: string }>(
+      await api("/api/v2/webhooks", {
+        method: "POST",
+        token: ownerA.access_token,
+        body: { url: "https://hooks.example.com/matrix", events: ["server.created"] },
+      }),
+      201,
+    )
+  ).id;
+
   const revoked = await createKey(ownerA.access_token, { scopes: ["servers:read"] });
   await expectStatus(
     await api(`/api/v2/api-keys/${revoked.id}`, { method: "DELETE", token: ownerA.access_token }),
@@ -113,6 +127,9 @@ beforeAll(async () => {
   // Keys narrower than their owner's role: each lacks exactly one kind of scope.
   keys["servers:read"] = (await createKey(ownerA.access_token, { scopes: ["webhooks:write"] })).key;
   keys["servers:write"] = (await createKey(ownerA.access_token, { scopes: ["servers:read"] })).key;
+  keys["webhooks:write"] = (
+    await createKey(ownerA.access_token, { scopes: ["servers:read", "servers:write"] })
+  ).key;
   keys.admin = (
     await createKey(admin.access_token, { scopes: ["servers:read", "servers:write"] })
   ).key;
