@@ -1,4 +1,5 @@
 import { createClient } from "@libsql/client/web";
+import { sql } from "drizzle-orm";
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
@@ -51,6 +52,11 @@ export function getDatabase(env: DatabaseBindings): Database {
     : drizzleD1(env.DB);
   cache.set(env, db);
   return db;
+}
+
+/** The cheapest round trip to the database (readiness probes). */
+export async function ping(db: Database): Promise<void> {
+  await db.run(sql`select 1`);
 }
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { JOB_STATUSES, type JobRow, jobs } from "../../db/schema.ts";
+import { findJob } from "../../db/queries/jobs.ts";
+import { JOB_STATUSES, type JobRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
@@ -76,12 +76,7 @@ export const getJobRoute = createRoute({
 
 export const getJobHandler: RouteHandler<typeof getJobRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
-  const job = await c
-    .get("db")
-    .select()
-    .from(jobs)
-    .where(eq(jobs.id, c.req.valid("param").id))
-    .get();
+  const job = await findJob(c.get("db"), c.req.valid("param").id);
   const isAdmin = p.role === "admin" && p.scopes.includes("admin");
   if (!job || (!isAdmin && job.ownerId !== p.userId))
     throw new ApiError("not_found", { detail: "No job with that id" });
