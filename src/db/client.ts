@@ -85,7 +85,9 @@ export function sessionDatabase(
     // A malformed bookmark: fall back to the primary rather than fail the request.
     session = env.DB.withSession("first-primary");
   }
-  // drizzle's D1 driver only needs prepare() and batch(), which a session has.
+  // The one cast left in src/: drizzle's D1 driver is typed for D1Database, but calls
+  // only prepare() and batch(), which a session has; a session lacks exec(), dump()
+  // and withSession(), so the types do not overlap enough for a plain `as`.
   return {
     db: drizzleD1(session as unknown as D1Database),
     bookmark: () => session.getBookmark(),

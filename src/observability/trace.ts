@@ -29,13 +29,8 @@ export function parseTraceparent(
   if (!header) return null;
   const m = TRACEPARENT.exec(header.trim().toLowerCase());
   if (!m) return null;
-  const [, version, traceId, spanId, flags] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  // Every group is required by the pattern; the defaults only satisfy the index types.
+  const [, version = "", traceId = "", spanId = "", flags = ""] = m;
   if (version === "ff") return null;
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return null;
   return { traceId, spanId, flags: Number.parseInt(flags, 16) };
