@@ -23,7 +23,7 @@ const randomHex = (bytes: number): string => {
 };
 
 /** Parses a traceparent header; returns null for anything the spec says to ignore. */
-export function parseTraceparent(
+function parseTraceparent(
   header: string | null | undefined,
 ): { traceId: string; spanId: string; flags: number } | null {
   if (!header) return null;

@@ -54,7 +54,7 @@ async function claim(
  * the dead-letter queue. A redelivered message whose job already finished is
  * acknowledged without running anything again.
  */
-export async function consumeJobs(
+async function consumeJobs(
   batch: MessageBatch<unknown>,
   env: Bindings,
   ctx: ExecutionContext,
@@ -147,7 +147,7 @@ export async function consumeJobs(
 }
 
 /** The dead-letter consumer: makes sure the job reads `dead` and raises an audit event. */
-export async function consumeDeadLetters(
+async function consumeDeadLetters(
   batch: MessageBatch<unknown>,
   env: Bindings,
   ctx: ExecutionContext,

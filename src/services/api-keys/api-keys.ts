@@ -145,7 +145,7 @@ export async function planRotation(
 }
 
 /** Marks the old key replaced (if still active) and shortens its life to the grace period. */
-export const retireRotatedKey = (db: Database, oldId: string, rotation: Rotation) =>
+const retireRotatedKey = (db: Database, oldId: string, rotation: Rotation) =>
   db
     .update(apiKeys)
     .set({
