@@ -1,5 +1,14 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import type { z } from "@hono/zod-openapi";
 import { expect } from "vitest";
+import { getDatabase } from "../src/db/client.ts";
+import { Mutation } from "../src/db/mutation.ts";
+import { insertUser, newUserRow } from "../src/db/queries/users.ts";
+import type { Role } from "../src/db/schema.ts";
+import { loadConfig } from "../src/env.ts";
+import { hashPassword } from "../src/lib/password.ts";
+import { type TokenResponse, toUserDto } from "../src/routes/auth/schemas.ts";
+import { newSession, recordSession } from "../src/services/auth/session.ts";
 
 export const BASE = "https://panel.test";
 
@@ -81,11 +90,8 @@ export const uniqueEmail = (tag = "user") =>
   `${tag}-${Date.now().toString(36)}-${++counter}@example.com`;
 export const PASSWORD = "correct horse battery staple";
 
-export interface Session {
-  user: { id: string; email: string; role: string };
-  access_token: string;
-  refresh_token: string;
-}
+/** What registration and login answer: the user and a token pair. */
+export type Session = z.infer<typeof TokenResponse>;
 
 /** A distinct documentation-range client IP per call, so tests never share a per-IP limit by accident. */
 let ipCounter = 0;
@@ -105,14 +111,48 @@ export async function register(
   return expectStatus<Session>(res, 201);
 }
 
-/** Registers a user and sets its role directly (the test seeds its own rows). */
-export async function userWithRole(role: "admin" | "operator" | "viewer"): Promise<Session> {
-  const { env } = await import("cloudflare:workers");
-  const s = await register(uniqueEmail(role));
-  await env.DB.prepare("update users set role = ? where id = ?").bind(role, s.user.id).run();
-  const { clearCredentialCaches } = await import("../src/services/auth/credential-cache.ts");
-  clearCredentialCaches();
-  return { ...s, user: { ...s.user, role } };
+export interface SeedUserOptions {
+  role?: Role;
+  email?: string;
+  name?: string;
+  /** The password login accepts; `null` for an account without one (OAuth-only). */
+  password?: string | null;
+  disabled?: boolean;
+  emailVerified?: boolean;
+}
+
+/** One PBKDF2 run per test file: every seeded user with the default password shares its hash. */
+let defaultPasswordHash: Promise<string> | undefined;
+function passwordHashOf(password: string): Promise<string> {
+  if (password !== PASSWORD) return hashPassword(password);
+  defaultPasswordHash ??= hashPassword(PASSWORD);
+  return defaultPasswordHash;
+}
+
+/**
+ * Inserts a user with exactly the given role (default viewer) through drizzle, with a
+ * session as sign-in would start it, and returns what login would have answered.
+ * Tests state the role they need instead of relying on "the first registration
+ * becomes admin" (tested once, in test/routes/auth/register-login.test.ts).
+ */
+export async function seedUser({
+  role = "viewer",
+  email = uniqueEmail(role),
+  name = "Test User",
+  password = PASSWORD,
+  disabled = false,
+  emailVerified = false,
+}: SeedUserOptions = {}): Promise<Session> {
+  const db = getDatabase(env);
+  const passwordHash = password === null ? null : await passwordHashOf(password);
+  const row = newUserRow({ email, name, passwordHash, role, emailVerified });
+  if (disabled) row.disabledAt = row.createdAt;
+  const session = await newSession(loadConfig(env).JWT_SECRET, row);
+  const unit = new Mutation(db);
+  unit.write(insertUser(db, row));
+  recordSession(unit, session);
+  await unit.commit();
+  return { user: toUserDto(row), ...session.body };
 }
 
 export async function createKey(token: string, body: Record<string, unknown> = {}) {

@@ -5,13 +5,13 @@ import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { nowIso, uuidv7 } from "../../src/lib/ids.ts";
 import { fetchWith } from "../app/broken-env.ts";
-import { expectStatus, type Session, userWithRole } from "../helpers.ts";
+import { expectStatus, type Session, seedUser } from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 /** The real queue, observed: every send goes through to env.JOBS unchanged. */

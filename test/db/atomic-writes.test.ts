@@ -8,9 +8,9 @@ import {
   PASSWORD,
   register,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../helpers.ts";
 import { createServer, serverBody } from "../routes/servers/fixtures.ts";
 
@@ -98,8 +98,8 @@ async function atEveryStatement(
 let admin: Session;
 let operator: Session;
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  operator = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  operator = await seedUser({ role: "operator" });
 });
 
 describe("a failing database leaves no partial state", () => {

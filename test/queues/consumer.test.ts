@@ -1,22 +1,15 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { retryDelaySeconds } from "../../src/queues/consumer.ts";
-import {
-  api,
-  expectProblem,
-  expectStatus,
-  register,
-  type Session,
-  userWithRole,
-} from "../helpers.ts";
+import { api, expectProblem, expectStatus, type Session, seedUser } from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 import { deliver, job, mockOutbound, queuedJob } from "./helpers.ts";
 
 let admin: Session;
 let op: Session;
 beforeAll(async () => {
-  admin = await register();
-  op = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -251,7 +244,7 @@ describe("API: probe now and job status", () => {
       await api(`/api/v2/jobs/${body.job_id}`, { token: admin.access_token }),
       200,
     );
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     await expectProblem(
       await api(`/api/v2/jobs/${body.job_id}`, { token: other.access_token }),
       404,
@@ -284,7 +277,7 @@ describe("API: probe now and job status", () => {
       await api(`/api/v2/servers/${s.id}/checks`, { method: "POST", token: op.access_token }),
       409,
     );
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     await expectProblem(
       await api(`/api/v2/servers/${s.id}/checks`, { method: "POST", token: viewer.access_token }),
       403,

@@ -8,14 +8,13 @@ import {
   createKey,
   expectProblem,
   expectStatus,
-  register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
 const me = (apiKey: string, headers: Record<string, string> = {}) =>
@@ -50,7 +49,7 @@ describe("creating keys", () => {
   });
 
   it("a viewer cannot grant scopes they lack", async () => {
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     const res = await api("/api/v2/api-keys", {
       method: "POST",
       token: viewer.access_token,
@@ -158,9 +157,9 @@ describe("presenting keys", () => {
 
 describe("revoking and rotating", () => {
   it("someone else's key is 404, not 403", async () => {
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     const theirs = await createKey(other.access_token);
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     await expectProblem(
       await api(`/api/v2/api-keys/${theirs.id}`, { method: "DELETE", token: viewer.access_token }),
       404,

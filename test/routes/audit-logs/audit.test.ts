@@ -13,11 +13,12 @@ import {
   register,
   type Session,
   sealAudit,
+  seedUser,
 } from "../../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
 type Row = {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, expectProblem, expectStatus, register } from "../../helpers.ts";
+import { api, expectProblem, expectStatus, register, seedUser } from "../../helpers.ts";
 
 /** Mocks only the outside world: the provider endpoints. Anything else fails loudly. */
 function mockProviders(routes: Record<string, () => Response>) {
@@ -38,7 +38,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("Google sign-in", () => {
   it("redirects to Google with state, then creates a verified user and stores provider tokens encrypted", async () => {
-    await register(); // someone else is the first (admin) user
+    await seedUser({ role: "admin" }); // an admin exists: a sign-up is a viewer
     const { location, state } = await startFlow("google");
     expect(location.origin).toBe("https://accounts.google.com");
     expect(location.searchParams.get("client_id")).toBe("test-google-client");

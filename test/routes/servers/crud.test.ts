@@ -5,9 +5,8 @@ import {
   createKey,
   expectProblem,
   expectStatus,
-  register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
 import { createServer, type ServerOut, serverBody } from "./fixtures.ts";
 
@@ -16,10 +15,10 @@ let operator: Session;
 let other: Session;
 let viewer: Session;
 beforeAll(async () => {
-  admin = await register();
-  operator = await userWithRole("operator");
-  other = await userWithRole("operator");
-  viewer = await userWithRole("viewer");
+  admin = await seedUser({ role: "admin" });
+  operator = await seedUser({ role: "operator" });
+  other = await seedUser({ role: "operator" });
+  viewer = await seedUser({ role: "viewer" });
 });
 
 describe("v2 servers: create and read", () => {

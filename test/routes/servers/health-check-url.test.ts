@@ -9,16 +9,16 @@ import {
   PASSWORD,
   PRODUCTION_VARS,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../../helpers.ts";
 import { createServer, type ServerOut, serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 /** Asserts a 422 whose only entry names health_check_url, and returns its message. */

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { api, expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 const post = (key: string, body: unknown, token = op.access_token) =>
@@ -76,7 +76,7 @@ describe("Idempotency-Key", () => {
   });
 
   it("keys are scoped per caller: another user's same key is independent", async () => {
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     const body = serverBody();
     await expectStatus(await post("shared-key", body), 201);
     const theirs = await post("shared-key", body, other.access_token);

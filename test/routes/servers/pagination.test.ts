@@ -9,14 +9,7 @@ import {
   type ServerFilters,
   SORTS,
 } from "../../../src/services/servers/servers.ts";
-import {
-  api,
-  expectProblem,
-  expectStatus,
-  register,
-  type Session,
-  userWithRole,
-} from "../../helpers.ts";
+import { api, expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { createServer, type ServerOut } from "./fixtures.ts";
 
 let owner: Session;
@@ -48,8 +41,8 @@ async function seed(ownerId: string, count: number, prefix: string) {
 type Page = { data: ServerOut[]; next_cursor: string | null };
 
 beforeAll(async () => {
-  await register(); // the first user (admin) is not the owner under test
-  owner = await userWithRole("operator");
+  await seedUser({ role: "admin" }); // an admin exists: the owner under test is a viewer
+  owner = await seedUser({ role: "operator" });
   await seed(owner.user.id, 250, "node");
 });
 

@@ -6,24 +6,24 @@ import {
   expectStatus,
   register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
 describe("admin user management", () => {
   it("only admins list users; the list paginates", async () => {
     for (let i = 0; i < 4; i++) await register();
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     await expectProblem(
       await api("/api/v2/users", { token: viewer.access_token }),
       403,
       "forbidden",
     );
-    const operator = await userWithRole("operator");
+    const operator = await seedUser({ role: "operator" });
     await expectProblem(await api("/api/v2/users", { token: operator.access_token }), 403);
     const seen = new Set<string>();
     let cursor: string | null = null;

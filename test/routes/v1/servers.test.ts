@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { api, expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { createServer } from "../servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
   for (let i = 0; i < 7; i++) await createServer(op.access_token, { name: `v1-${i}` });
 });
 
