@@ -6,8 +6,10 @@ import { Mutation } from "../src/db/mutation.ts";
 import { insertUser, newUserRow } from "../src/db/queries/users.ts";
 import type { Role } from "../src/db/schema.ts";
 import { loadConfig } from "../src/env.ts";
+import { ProblemSchema } from "../src/lib/openapi.ts";
 import { hashPassword } from "../src/lib/password.ts";
-import { type TokenResponse, toUserDto } from "../src/routes/auth/schemas.ts";
+import { CreatedApiKeySchema } from "../src/routes/api-keys/schemas.ts";
+import { TokenResponse, toUserDto } from "../src/routes/auth/schemas.ts";
 import { newSession, recordSession } from "../src/services/auth/session.ts";
 
 export const BASE = "https://panel.test";
@@ -52,21 +54,28 @@ export async function expectStatus<T = Record<string, unknown>>(
   return (text ? JSON.parse(text) : null) as T;
 }
 
-/** Asserts an RFC 9457 problem response and returns it. */
+/**
+ * Asserts the status and that the body matches the route's own response schema
+ * (printing the schema's complaints on failure), and returns the body as sent:
+ * parsing would strip members the test may want to see are absent.
+ */
+export async function expectBody<S extends z.ZodType>(
+  res: Response,
+  status: number,
+  schema: S,
+): Promise<z.infer<S>> {
+  const body = await expectStatus<unknown>(res, status);
+  const parsed = schema.safeParse(body);
+  expect(parsed.success, `schema: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+  return body as z.infer<S>;
+}
+
+/** Asserts an RFC 9457 problem response and returns it (extension members included). */
 export async function expectProblem(res: Response, status: number, type?: string) {
-  const body = await expectStatus<{
-    type: string;
-    title: string;
-    status: number;
-    detail: string;
-    instance: string;
-    request_id: string;
-    errors?: { path: string; message: string }[];
-  }>(res, status);
+  const body = await expectBody(res, status, ProblemSchema.loose());
   expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(body.status).toBe(status);
   expect(body.request_id).toBe(res.headers.get("x-request-id"));
-  expect(typeof body.title).toBe("string");
   if (type) expect(body.type).toBe(`/problems/${type}`);
   return body;
 }
@@ -108,7 +117,7 @@ export async function register(
     body: { email, password, name },
     headers: { "cf-connecting-ip": uniqueIp() },
   });
-  return expectStatus<Session>(res, 201);
+  return expectBody(res, 201, TokenResponse);
 }
 
 export interface SeedUserOptions {
@@ -156,19 +165,14 @@ export async function seedUser({
 }
 
 export async function createKey(token: string, body: Record<string, unknown> = {}) {
-  return expectStatus<{
-    id: string;
-    key: string;
-    prefix: string;
-    signing_secret?: string;
-    scopes: string[];
-  }>(
+  return expectBody(
     await api("/api/v2/api-keys", {
       method: "POST",
       token,
       body: { name: "test key", scopes: ["servers:read"], ...body },
     }),
     201,
+    CreatedApiKeySchema,
   );
 }
 

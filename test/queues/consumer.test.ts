@@ -1,7 +1,16 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { retryDelaySeconds } from "../../src/queues/consumer.ts";
-import { api, expectProblem, expectStatus, type Session, seedUser } from "../helpers.ts";
+import { JobSchema, QueuedSchema } from "../../src/routes/jobs/get.ts";
+import { ServerCheckListSchema } from "../../src/routes/servers/checks.ts";
+import {
+  api,
+  expectBody,
+  expectProblem,
+  expectStatus,
+  type Session,
+  seedUser,
+} from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 import { deliver, job, mockOutbound, queuedJob } from "./helpers.ts";
 
@@ -232,12 +241,13 @@ describe("API: probe now and job status", () => {
       method: "POST",
       token: op.access_token,
     });
-    const body = await expectStatus<{ job_id: string; status: string }>(res, 202);
+    const body = await expectBody(res, 202, QueuedSchema);
     expect(body.status).toBe("queued");
     expect(res.headers.get("location")).toBe(`/api/v2/jobs/${body.job_id}`);
-    const j = await expectStatus<{ status: string; type: string }>(
+    const j = await expectBody(
       await api(`/api/v2/jobs/${body.job_id}`, { token: op.access_token }),
       200,
+      JobSchema,
     );
     expect(j.type).toBe("server.probe");
     await expectStatus(
@@ -259,14 +269,16 @@ describe("API: probe now and job status", () => {
         enqueued_at: new Date().toISOString(),
       },
     ]);
-    const done = await expectStatus<{ status: string; result: { status: string } }>(
+    const done = await expectBody(
       await api(`/api/v2/jobs/${body.job_id}`, { token: op.access_token }),
       200,
+      JobSchema,
     );
     expect(done).toMatchObject({ status: "succeeded", result: { status: "up" } });
-    const history = await expectStatus<{ data: { status: string; job_id: string }[] }>(
+    const history = await expectBody(
       await api(`/api/v2/servers/${s.id}/checks`, { token: op.access_token }),
       200,
+      ServerCheckListSchema,
     );
     expect(history.data[0]).toMatchObject({ status: "up", job_id: body.job_id });
   });

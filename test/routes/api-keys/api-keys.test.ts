@@ -1,11 +1,13 @@
 import { env } from "cloudflare:workers";
 import { signRequest } from "@edgepanel/client";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyListSchema, CreatedApiKeySchema } from "../../../src/routes/api-keys/schemas.ts";
 import { clearCredentialCaches } from "../../../src/services/auth/credential-cache.ts";
 import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
 import {
   api,
   createKey,
+  expectBody,
   expectProblem,
   expectStatus,
   type Session,
@@ -30,9 +32,10 @@ describe("creating keys", () => {
       .first<Record<string, unknown>>();
     expect(JSON.stringify(row)).not.toContain(k.key);
     expect(row!.key_hash).toMatch(/^[0-9a-f]{64}$/);
-    const list = await expectStatus<{ data: Record<string, unknown>[] }>(
+    const list = await expectBody(
       await api("/api/v2/api-keys", { token: admin.access_token }),
       200,
+      ApiKeyListSchema,
     );
     expect(list.data.find((d) => d.id === k.id)).toMatchObject({
       prefix: k.prefix,
@@ -176,13 +179,14 @@ describe("revoking and rotating", () => {
 
   it("rotation issues a new key and keeps the old one for the grace period", async () => {
     const k = await createKey(admin.access_token);
-    const r = await expectStatus<{ id: string; key: string }>(
+    const r = await expectBody(
       await api(`/api/v2/api-keys/${k.id}/rotate`, {
         method: "POST",
         token: admin.access_token,
         body: { grace_period_seconds: 3600 },
       }),
       201,
+      CreatedApiKeySchema,
     );
     expect(r.key).not.toBe(k.key);
     await expectStatus(await me(r.key), 200);
@@ -197,13 +201,14 @@ describe("revoking and rotating", () => {
   it("with a zero grace period the old key stops at once", async () => {
     const k = await createKey(admin.access_token);
     await expectStatus(await me(k.key), 200);
-    const r = await expectStatus<{ key: string }>(
+    const r = await expectBody(
       await api(`/api/v2/api-keys/${k.id}/rotate`, {
         method: "POST",
         token: admin.access_token,
         body: { grace_period_seconds: 0 },
       }),
       201,
+      CreatedApiKeySchema,
     );
     await expectProblem(await me(k.key), 401);
     await expectStatus(await me(r.key), 200);

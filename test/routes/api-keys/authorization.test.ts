@@ -1,9 +1,11 @@
 import { signRequest } from "@edgepanel/client";
 import { describe, expect, it } from "vitest";
+import { ApiKeyListSchema, CreatedApiKeySchema } from "../../../src/routes/api-keys/schemas.ts";
 import { fetchWith } from "../../app/broken-env.ts";
 import {
   api,
   createKey,
+  expectBody,
   expectProblem,
   expectStatus,
   type Session,
@@ -52,9 +54,10 @@ describe("a key cannot reach past its own scopes through a sibling", () => {
     const op = await seedUser({ role: "operator" });
     const wide = await createKey(op.access_token, { scopes: ["servers:read", "servers:write"] });
     const narrow = await createKey(op.access_token, { scopes: ["servers:read"] });
-    const r = await expectStatus<{ key: string; scopes: string[] }>(
+    const r = await expectBody(
       await rotate(narrow.id, { apiKey: wide.key }),
       201,
+      CreatedApiKeySchema,
     );
     expect(r.scopes).toEqual(["servers:read"]);
   });
@@ -101,9 +104,10 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
     victim = await seedUser({ role: "operator" });
     const admin = await seedUser({ role: "admin" });
     const theirs = await victimKey();
-    const list = await expectStatus<{ data: { id: string }[] }>(
+    const list = await expectBody(
       await api(`/api/v2/api-keys?owner_id=${victim.user.id}`, { token: admin.access_token }),
       200,
+      ApiKeyListSchema,
     );
     expect(list.data.map((k) => k.id)).toContain(theirs.id);
     const adminNarrow = await createKey(admin.access_token, { scopes: ["servers:read"] });

@@ -1,9 +1,11 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
 import { clearCredentialCaches } from "../../../src/services/auth/credential-cache.ts";
 import { fetchWith } from "../../app/broken-env.ts";
 import {
   api,
+  expectBody,
   expectProblem,
   expectStatus,
   PASSWORD,
@@ -13,7 +15,7 @@ import {
   uniqueEmail,
   uniqueIp,
 } from "../../helpers.ts";
-import { createServer, type ServerOut, serverBody } from "./fixtures.ts";
+import { createServer, serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
@@ -67,9 +69,10 @@ describe("health_check_url is checked by the outbound URL policy at the API", ()
       }),
     );
     expect(message).toContain("private");
-    const after = await expectStatus<ServerOut & { health_check_url: string }>(
+    const after = await expectBody(
       await api(`/api/v2/servers/${s.id}`, { token: op.access_token }),
       200,
+      ServerSchema,
     );
     expect(after.health_check_url).toBe("https://ok.example.com/");
   });

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { UserSchema } from "../../../src/routes/auth/schemas.ts";
 import {
   api,
+  expectBody,
   expectProblem,
   expectStatus,
   register,
@@ -54,13 +56,14 @@ describe("admin user management", () => {
   it("promotes a viewer; the new role applies to their existing token", async () => {
     const v = await register();
     await expectProblem(await api("/api/v2/users", { token: v.access_token }), 403);
-    const updated = await expectStatus<{ role: string }>(
+    const updated = await expectBody(
       await api(`/api/v2/users/${v.user.id}`, {
         method: "PATCH",
         token: admin.access_token,
         body: { role: "admin" },
       }),
       200,
+      UserSchema,
     );
     expect(updated.role).toBe("admin");
     await expectStatus(await api("/api/v2/users", { token: v.access_token }), 200);
