@@ -6,7 +6,7 @@ import { ApiError, type FieldError } from "./problem.ts";
 type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
 
 /** Turns zod issues into one `{path, message}` per bad field; body paths are bare. */
-export function toFieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
+function toFieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join(".");
     const prefix =

@@ -1,11 +1,10 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
-import { newApiKey } from "../../services/api-keys/api-keys.ts";
+import { insertApiKey, newApiKey } from "../../services/api-keys/api-keys.ts";
 import { authorizeCreate } from "../../services/api-keys/authorize.ts";
 import { callerOf, enforce } from "./access.ts";
 import { CreateApiKeyBody, CreatedApiKeySchema, toCreatedApiKeyDto } from "./schemas.ts";
@@ -53,7 +52,7 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
     requireSignature: body.require_signature,
   });
   const unit = requestWrite(c);
-  unit.write(unit.db.insert(apiKeys).values(created.row));
+  unit.write(insertApiKey(unit.db, created.row));
   unit.audit({
     action: "api_key.created",
     resourceType: "api_key",

@@ -1,6 +1,4 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { rowExists } from "../../db/mutation.ts";
-import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
@@ -8,10 +6,10 @@ import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, securityFor } from "../../middleware/auth.ts";
 import {
+  addRotation,
   findApiKey,
-  keyIsActive,
+  keyStillActive,
   planRotation,
-  retireRotatedKey,
 } from "../../services/api-keys/api-keys.ts";
 import { authorizeRotate } from "../../services/api-keys/authorize.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
@@ -60,8 +58,7 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
   // One batch: the replacement key, the audit entry and the old key's retirement,
   // all under "the old key is still active" (a concurrent rotation or revocation
   // makes this one apply nothing).
-  const unit = requestWrite(c).onlyIf(rowExists(apiKeys, keyIsActive(old.id)));
-  unit.record(apiKeys, [rotation.replacement.row]);
+  const unit = requestWrite(c).onlyIf(keyStillActive(old.id));
   unit.audit({
     action: "api_key.rotated",
     resourceType: "api_key",
@@ -73,7 +70,7 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
       },
     },
   });
-  const retired = unit.write(retireRotatedKey(unit.db, old.id, rotation));
+  const retired = addRotation(unit, old.id, rotation);
   unit.afterCommit(() => invalidateKey(c.env, old.keyHash));
   if (!(await unit.commit())(retired).length) throw inactive();
   c.header("Location", `/api/v2/api-keys/${rotation.replacement.row.id}`);

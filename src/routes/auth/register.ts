@@ -1,10 +1,13 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { isUniqueViolation } from "../../db/errors.ts";
-import { rowExists } from "../../db/mutation.ts";
-import { countUsers, insertUser, newUserRow, noUsersYet } from "../../db/queries/users.ts";
-import { users } from "../../db/schema.ts";
+import {
+  countUsers,
+  insertUser,
+  newUserRow,
+  noUsersYet,
+  userExists,
+} from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { addressBucket } from "../../lib/cidr.ts";
 import { clientIp } from "../../lib/client-ip.ts";
@@ -93,7 +96,7 @@ export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async
         user,
         [{ action: "user.registered", summary: { after: { role } } }],
         unit,
-        rowExists(users, eq(users.id, user.id)),
+        userExists(user.id),
       );
     } catch (error) {
       if (isUniqueViolation(error)) {

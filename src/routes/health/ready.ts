@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
+import { ping } from "../../db/client.ts";
 import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
@@ -79,7 +79,7 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
   const [d1, kv, audit_sealing] = await Promise.all([
-    probe(() => c.get("db").run(sql`select 1`)),
+    probe(() => ping(c.get("db"))),
     probe(() => c.env.CACHE.get("health:probe")),
     auditSealing(c),
   ]);

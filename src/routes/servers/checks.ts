@@ -1,6 +1,5 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { and, desc, eq, sql } from "drizzle-orm";
-import { CHECK_STATUSES, type ServerCheckRow, serverChecks } from "../../db/schema.ts";
+import { CHECK_STATUSES, type ServerCheckRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { requestWrite } from "../../lib/mutate.ts";
@@ -9,6 +8,7 @@ import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, securityFor } from "../../middleware/auth.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
+import { listChecks } from "../../services/servers/checks.ts";
 import {
   LATENCY_BUCKETS,
   latencyBucket,
@@ -118,21 +118,7 @@ export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = a
   const admin = scopeOf(c).ownerId === null;
   const { limit, cursor } = c.req.valid("query");
   const after = cursor ? (decodeCursor(cursor, "-checked_at", 2).k as [string, string]) : undefined;
-  const rows = await c
-    .get("db")
-    .select()
-    .from(serverChecks)
-    .where(
-      and(
-        eq(serverChecks.serverId, server.id),
-        after
-          ? sql`(${serverChecks.checkedAt}, ${serverChecks.id}) < (${after[0]}, ${after[1]})`
-          : undefined,
-      ),
-    )
-    .orderBy(desc(serverChecks.checkedAt), desc(serverChecks.id))
-    .limit(limit + 1)
-    .all();
+  const rows = await listChecks(c.get("db"), server.id, { limit, after });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   c.header("Cache-Control", "private, no-cache");

@@ -42,7 +42,7 @@ export const getServerHandler: RouteHandler<typeof getServerRoute, AppEnv> = asy
     async () => {
       const row = await getServer(c.get("db"), id, scope);
       if (!row) throw new ApiError("not_found", { detail: "No server with that id" });
-      return [200, toServerDto(row), resourceEtag(row.id, row.version)];
+      return [toServerDto(row), resourceEtag(row.id, row.version)];
     },
-  ) as never;
+  );
 };

@@ -44,6 +44,6 @@ export const listServersHandler: RouteHandler<typeof listServersRoute, AppEnv> =
     const page = await listServers(c.get("db"), scope, { filters, sort, limit, after });
     const last = page.rows.at(-1);
     const next = page.hasMore && last ? encodeCursor({ s: sort, k: sortKey(last, sort) }) : null;
-    return [200, { data: page.rows.map(toServerDto), next_cursor: next }];
-  }) as never;
+    return [{ data: page.rows.map(toServerDto), next_cursor: next }];
+  });
 };

@@ -1,8 +1,5 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { and, eq, type SQL } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { deleteUserStatements, findUserById } from "../../db/queries/users.ts";
-import { users } from "../../db/schema.ts";
+import { deleteUserStatements, findUserById, userExists } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
@@ -41,7 +38,7 @@ export const deleteUserHandler: RouteHandler<typeof deleteUserRoute, AppEnv> = a
   // The user, everything they own and the audit entry: one batch, applied only
   // while the user exists and (for an admin) another active admin remains.
   const condition = user.role === "admin" ? anotherActiveAdmin(id) : undefined;
-  const unit = requestWrite(c).onlyIf(rowExists(users, and(eq(users.id, id), condition) as SQL));
+  const unit = requestWrite(c).onlyIf(userExists(id, condition));
   unit.audit({
     action: "user.deleted",
     resourceType: "user",

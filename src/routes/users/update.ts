@@ -1,8 +1,11 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { and, eq, type SQL } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { findUserById, updateUserWhere, userPatchColumns } from "../../db/queries/users.ts";
-import { type UserRow, users } from "../../db/schema.ts";
+import {
+  findUserById,
+  updateUserWhere,
+  userExists,
+  userPatchColumns,
+} from "../../db/queries/users.ts";
+import type { UserRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
@@ -57,7 +60,7 @@ export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = a
   // checked inside the transaction, so two admins demoting each other at the
   // same time cannot both succeed.
   const condition = losesAdmin ? anotherActiveAdmin(id) : undefined;
-  const unit = requestWrite(c).onlyIf(rowExists(users, and(eq(users.id, id), condition) as SQL));
+  const unit = requestWrite(c).onlyIf(userExists(id, condition));
   unit.audit({
     action:
       body.role && body.role !== before.role

@@ -24,7 +24,7 @@ export const SUNSET = "Wed, 30 Sep 2027 00:00:00 GMT";
 const DEPRECATED_SINCE = Math.floor(Date.parse("2026-11-01T00:00:00Z") / 1000);
 const SUCCESSOR = '</api/v2/servers>; rel="successor-version"';
 
-const V1Server = z
+export const V1Server = z
   .object({
     id: z.string(),
     name: z.string(),
