@@ -3,7 +3,7 @@ import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { newApiKey } from "../../services/api-keys/api-keys.ts";
 import { authorizeCreate } from "../../services/api-keys/authorize.ts";
@@ -16,6 +16,8 @@ export const createApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "createApiKey",
   summary: "Create an API key (the secret is shown once)",
+  description:
+    "Creates an API key for the caller: a name, scopes (narrowed, when used, to what the owner's role allows), and optionally an expiry, allowed client networks, a rate limit, a concurrency cap and mandatory request signing. The key, and its signing secret when signing is on, appear in this answer only; the API keeps a hash.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -23,8 +25,7 @@ export const createApiKeyRoute = createRoute({
   },
   responses: {
     201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 
