@@ -64,7 +64,9 @@ describe("response contract checker", () => {
     );
     const extra = json({ ...me, password_hash: "x" });
     expect(await c.check("GET", "https://panel.test/api/v2/auth/me", extra)).toEqual([
-      expect.stringMatching(/→ 200 application\/json: at #\/password_hash .*false/i),
+      expect.stringMatching(
+        /→ 200 application\/json: at #\/password_hash .*a member the schema does not declare/,
+      ),
     ]);
     expect(await c.check("GET", SERVER, problem(404, { retry_hint: "later" }))).toEqual([]);
     // A composition (an API key with its secret) is closed as a whole, not part by part.
@@ -77,7 +79,7 @@ describe("response contract checker", () => {
     const rotateUrl = `https://panel.test/api/v2/api-keys/${created.id}/rotate`;
     expect(await c.check("POST", rotateUrl, json(body, 201))).toEqual([]);
     expect(await c.check("POST", rotateUrl, json({ ...body, debug: 1 }, 201))).toEqual([
-      expect.stringMatching(/at #\/debug .*false/i),
+      expect.stringMatching(/at #\/debug .*a member the schema does not declare/),
     ]);
   });
 

@@ -154,9 +154,13 @@ export function contractFrom(served: OpenApiDocument): Contract {
     const { valid, errors } = validate(value, schema, "2020-12", lookup, false);
     if (valid) return [];
     const leaves = errors.filter((e) => !WRAPPER_ERROR.test(e.error));
-    return (leaves.length ? leaves : errors)
-      .slice(0, 5)
-      .map((e) => `at ${e.instanceLocation || "#"} (${e.keywordLocation}): ${e.error}`);
+    return (leaves.length ? leaves : errors).slice(0, 5).map(
+      (e) =>
+        `at ${e.instanceLocation || "#"} (${e.keywordLocation}): ${
+          // What a closed object's `unevaluatedProperties: false` reports.
+          e.error === "False boolean schema." ? "a member the schema does not declare" : e.error
+        }`,
+    );
   };
 
   async function checkDocumented(
