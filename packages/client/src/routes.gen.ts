@@ -27,8 +27,298 @@ export type AppSchema = {
             }[];
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $post: {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -93,25 +383,248 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
             };
             outputFormat: "json";
-            status: 201;
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v1/servers/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -157,11 +670,224 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -188,6 +914,156 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $put: {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 id: string;
                 name: string;
                 hostname: string;
@@ -203,8 +1079,94 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-        $put: {
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -307,21 +1269,193 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
             };
             outputFormat: "json";
-            status: 200;
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/admin/cache/purge": {
@@ -366,768 +1500,33 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
-            status: 502;
-        };
-    };
-    "/api/v2/admin/ip-rules": {
-        $get: {
-            input: {};
-            output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-        $put: {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 409;
+            status: 400;
         } | {
             input: {
                 json: {
-                    deny: string[];
-                };
-            };
-            output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/api-keys": {
-        $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    name: string;
-                    prefix: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at: string | null;
-                    rate_limit_per_minute: number | null;
-                    allowed_cidrs: string[] | null;
-                    max_concurrency: number | null;
-                    require_signature: boolean;
-                    status: "active" | "expired" | "revoked" | "rotated";
-                    replaced_by: string | null;
-                    last_used_at: string | null;
-                    created_at: string;
-                    updated_at: string;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-        $post: {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                prefix: string;
-                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                expires_at: string | null;
-                rate_limit_per_minute: number | null;
-                allowed_cidrs: string[] | null;
-                max_concurrency: number | null;
-                require_signature: boolean;
-                status: "active" | "expired" | "revoked" | "rotated";
-                replaced_by: string | null;
-                last_used_at: string | null;
-                created_at: string;
-                updated_at: string;
-                key: string;
-                signing_secret?: string | undefined;
-            };
-            outputFormat: "json";
-            status: 201;
-        };
-    };
-    "/api/v2/api-keys/:id": {
-        $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-    };
-    "/api/v2/api-keys/:id/rotate": {
-        $post: {
-            input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 409;
-        } | {
-            input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                prefix: string;
-                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                expires_at: string | null;
-                rate_limit_per_minute: number | null;
-                allowed_cidrs: string[] | null;
-                max_concurrency: number | null;
-                require_signature: boolean;
-                status: "active" | "expired" | "revoked" | "rotated";
-                replaced_by: string | null;
-                last_used_at: string | null;
-                created_at: string;
-                updated_at: string;
-                key: string;
-                signing_secret?: string | undefined;
-            };
-            outputFormat: "json";
-            status: 201;
-        };
-    };
-    "/api/v2/audit-logs": {
-        $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    seq: number;
-                    created_at: string;
-                    actor_type: "anonymous" | "api_key" | "system" | "user";
-                    actor_id: string | null;
-                    action: string;
-                    resource_type: string;
-                    resource_id: string | null;
-                    summary: {
-                        [x: string]: JSONValue;
-                    } | null;
-                    ip: string | null;
-                    user_agent: string | null;
-                    request_id: string | null;
-                    sealed: boolean;
-                    prev_hash: string | null;
-                    hash: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/audit-logs/verify": {
-        $get: {
-            input: {};
-            output: {
-                valid: boolean;
-                checked: number;
-                first_seq: number | null;
-                last_seq: number | null;
-                unsealed: number;
-                broken?: {
-                    seq: number;
-                    id: string;
-                    reason: "gap" | "hash_mismatch" | "prev_hash_mismatch" | "unsealed_before_sealed";
-                } | undefined;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/auth/login": {
-        $post: {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/auth/logout": {
-        $post: {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-    };
-    "/api/v2/auth/me": {
-        $get: {
-            input: {};
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                auth: {
-                    kind: "api_key" | "user";
-                    key_id: string | null;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/auth/oauth/:provider": {
-        $get: {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 302;
-        };
-    };
-    "/api/v2/auth/refresh": {
-        $post: {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/auth/register": {
-        $post: {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 409;
-        } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 201;
-        };
-    };
-    "/api/v2/jobs/:id": {
-        $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                type: string;
-                status: "dead" | "failed" | "queued" | "running" | "succeeded";
-                attempts: number;
-                result: {
-                    [x: string]: JSONValue;
-                } | null;
-                error: string | null;
-                created_at: string;
-                updated_at: string;
-                started_at: string | null;
-                finished_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/servers": {
-        $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
-                    tags: string[];
-                    status: "degraded" | "down" | "unknown" | "up";
-                    health_check_url: string | null;
-                    last_checked_at: string | null;
-                    has_credentials: boolean;
-                    owner_id: string;
-                    created_at: string;
-                    updated_at: string;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 304;
-        };
-        $post: {
-            input: {
-                json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
                     tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
                 };
             };
             output: {
@@ -1147,13 +1546,8 @@ export type AppSchema = {
         } | {
             input: {
                 json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
                     tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
+                    urls?: string[] | undefined;
                 };
             };
             output: {
@@ -1169,43 +1563,12 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
-            status: 409;
+            status: 413;
         } | {
             input: {
                 json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
                     tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
-        };
-    };
-    "/api/v2/servers/:id": {
-        $delete: {
-            input: {
-                param: {
-                    id: string;
+                    urls?: string[] | undefined;
                 };
             };
             output: {
@@ -1221,123 +1584,12 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
-            status: 404;
+            status: 415;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 412;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 304;
-        };
-        $patch: {
             input: {
                 json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
                     tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
+                    urls?: string[] | undefined;
                 };
             };
             output: {
@@ -1353,20 +1605,12 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
-            status: 404;
+            status: 422;
         } | {
             input: {
                 json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
                     tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
+                    urls?: string[] | undefined;
                 };
             };
             output: {
@@ -1382,369 +1626,14 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
-            status: 409;
+            status: 429;
         } | {
             input: {
                 json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
                     tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
+                    urls?: string[] | undefined;
                 };
             };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 412;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/servers/:id/checks": {
-        $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    status: "degraded" | "down" | "up";
-                    http_status: number | null;
-                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
-                    latency_ms: number | null;
-                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
-                    checked_at: string;
-                    job_id: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-        $post: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 409;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
-        };
-    };
-    "/api/v2/users": {
-        $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/users/:id": {
-        $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 409;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-        $patch: {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 409;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/health/live": {
-        $get: {
-            input: {};
             output: {
                 type: string;
                 title: string;
@@ -1760,16 +1649,192 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 502;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/admin/ip-rules": {
+        $get: {
             input: {};
             output: {
-                status: "ok";
+                deny: string[];
+                updated_at: string | null;
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/health/ready": {
-        $get: {
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -1817,7 +1882,6582 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        };
+        $put: {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
         } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/api-keys": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    name: string;
+                    prefix: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at: string | null;
+                    rate_limit_per_minute: number | null;
+                    allowed_cidrs: string[] | null;
+                    max_concurrency: number | null;
+                    require_signature: boolean;
+                    status: "active" | "expired" | "revoked" | "rotated";
+                    replaced_by: string | null;
+                    last_used_at: string | null;
+                    created_at: string;
+                    updated_at: string;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $post: {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                prefix: string;
+                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                expires_at: string | null;
+                rate_limit_per_minute: number | null;
+                allowed_cidrs: string[] | null;
+                max_concurrency: number | null;
+                require_signature: boolean;
+                status: "active" | "expired" | "revoked" | "rotated";
+                replaced_by: string | null;
+                last_used_at: string | null;
+                created_at: string;
+                updated_at: string;
+                key: string;
+                signing_secret?: string | undefined;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/api-keys/:id": {
+        $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/api-keys/:id/rotate": {
+        $post: {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                prefix: string;
+                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                expires_at: string | null;
+                rate_limit_per_minute: number | null;
+                allowed_cidrs: string[] | null;
+                max_concurrency: number | null;
+                require_signature: boolean;
+                status: "active" | "expired" | "revoked" | "rotated";
+                replaced_by: string | null;
+                last_used_at: string | null;
+                created_at: string;
+                updated_at: string;
+                key: string;
+                signing_secret?: string | undefined;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/audit-logs": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    seq: number;
+                    created_at: string;
+                    actor_type: "anonymous" | "api_key" | "system" | "user";
+                    actor_id: string | null;
+                    action: string;
+                    resource_type: string;
+                    resource_id: string | null;
+                    summary: {
+                        [x: string]: JSONValue;
+                    } | null;
+                    ip: string | null;
+                    user_agent: string | null;
+                    request_id: string | null;
+                    sealed: boolean;
+                    prev_hash: string | null;
+                    hash: string | null;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/audit-logs/verify": {
+        $get: {
+            input: {};
+            output: {
+                valid: boolean;
+                checked: number;
+                first_seq: number | null;
+                last_seq: number | null;
+                unsealed: number;
+                broken?: {
+                    seq: number;
+                    id: string;
+                    reason: "gap" | "hash_mismatch" | "prev_hash_mismatch" | "unsealed_before_sealed";
+                } | undefined;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/auth/login": {
+        $post: {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/auth/logout": {
+        $post: {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/auth/me": {
+        $get: {
+            input: {};
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                auth: {
+                    kind: "api_key" | "user";
+                    key_id: string | null;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/auth/oauth/:provider": {
+        $get: {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/auth/refresh": {
+        $post: {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/auth/register": {
+        $post: {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/jobs/:id": {
+        $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                type: string;
+                status: "dead" | "failed" | "queued" | "running" | "succeeded";
+                attempts: number;
+                result: {
+                    [x: string]: JSONValue;
+                } | null;
+                error: string | null;
+                created_at: string;
+                updated_at: string;
+                started_at: string | null;
+                finished_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/servers": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags: string[];
+                    status: "degraded" | "down" | "unknown" | "up";
+                    health_check_url: string | null;
+                    last_checked_at: string | null;
+                    has_credentials: boolean;
+                    owner_id: string;
+                    created_at: string;
+                    updated_at: string;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $post: {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/servers/:id": {
+        $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 412;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $patch: {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 412;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/servers/:id/checks": {
+        $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    status: "degraded" | "down" | "up";
+                    http_status: number | null;
+                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
+                    latency_ms: number | null;
+                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
+                    checked_at: string;
+                    job_id: string | null;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/users": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/api/v2/users/:id": {
+        $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $patch: {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+    };
+    "/health/live": {
+        $get: {
+            input: {};
+            output: {
+                status: "ok";
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        };
+    };
+    "/health/ready": {
+        $get: {
             input: {};
             output: {
                 status: "degraded" | "ok";
@@ -1843,6 +8483,70 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
 };

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { insertApiKey, newApiKey } from "../../services/api-keys/api-keys.ts";
 import { authorizeCreate } from "../../services/api-keys/authorize.ts";
@@ -15,6 +15,8 @@ export const createApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "createApiKey",
   summary: "Create an API key (the secret is shown once)",
+  description:
+    "Creates an API key for the caller: a name, scopes (narrowed, when used, to what the owner's role allows), and optionally an expiry, allowed client networks, a rate limit, a concurrency cap and mandatory request signing. The key, and its signing secret when signing is on, appear in this answer only; the API keeps a hash.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -22,8 +24,7 @@ export const createApiKeyRoute = createRoute({
   },
   responses: {
     201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { apiErrors } from "../../lib/openapi.ts";
 import { requireAuth, securityFor } from "../../middleware/auth.ts";
 import {
   findApiKey,
@@ -19,14 +19,14 @@ export const revokeApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "revokeApiKey",
   summary: "Revoke an API key (immediately here, within 60 s everywhere)",
+  description:
+    "Revokes an API key: refused at once by the instance that answers, and everywhere within 60 seconds, as cached credentials expire.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: { params: ApiKeyIdParam },
   responses: {
     204: { description: "Revoked" },
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 

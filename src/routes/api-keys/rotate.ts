@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, securityFor } from "../../middleware/auth.ts";
 import {
@@ -27,6 +27,8 @@ export const rotateApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "rotateApiKey",
   summary: "Issue a replacement key; the old one keeps working for the grace period",
+  description:
+    "Issues a replacement key with the same settings. The old key keeps working for the grace period (`grace_period_seconds`, one day by default, at most a week) so clients can switch over, never longer than it would have anyway. Rotating a key that was already rotated or revoked is a 409.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -35,10 +37,7 @@ export const rotateApiKeyRoute = createRoute({
   },
   responses: {
     201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 

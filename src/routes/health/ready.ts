@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ping } from "../../db/client.ts";
 import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, opsErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
 
@@ -37,11 +37,11 @@ export const readyRoute = createRoute({
   tags: ["Operations"],
   operationId: "getReadiness",
   summary: "Readiness: every dependency answers, with its latency",
+  description:
+    "Checks D1, KV and audit sealing, each within its own 2-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
   responses: {
     200: jsonContent(ReadySchema, "Every dependency is reachable"),
-    500: commonErrors[500],
-    503: errorResponse("service_unavailable"),
-    504: commonErrors[504],
+    ...opsErrors("service_unavailable"),
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { findJob } from "../../db/queries/jobs.ts";
 import { JOB_STATUSES, type JobRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { hasAdminPower } from "../../services/auth/principal.ts";
@@ -56,6 +56,8 @@ export const getJobRoute = createRoute({
   tags: ["Jobs"],
   operationId: "getJob",
   summary: "A background job's status, attempts, result and error (its owner or an admin)",
+  description:
+    "A background job (such as a server probe): its status, attempts, result, and the last error. Only its owner and admins can read it; the text of the recorded error is shown to admins only.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -69,9 +71,7 @@ export const getJobRoute = createRoute({
   },
   responses: {
     200: jsonContent(JobSchema, "The job"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 

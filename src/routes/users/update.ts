@@ -8,7 +8,7 @@ import {
 import type { UserRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { invalidateUser } from "../../services/auth/credential-cache.ts";
@@ -23,6 +23,8 @@ export const updateUserRoute = createRoute({
   tags: ["Users"],
   operationId: "updateUser",
   summary: "Change a user's name, role or status (admin)",
+  description:
+    "Changes an account's name, role or status. Demoting or deactivating the last active admin is refused with a 409. Deactivating an account ends its sessions and stops its API keys. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: {
@@ -31,10 +33,7 @@ export const updateUserRoute = createRoute({
   },
   responses: {
     200: jsonContent(UserSchema, "The updated user"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 
