@@ -5,7 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
@@ -25,6 +25,8 @@ export const createWebhookRoute = createRoute({
   operationId: "createWebhook",
   summary:
     "Add a webhook endpoint (operators and admins). The response carries its signing secret, shown only once. Supports Idempotency-Key.",
+  description:
+    "Adds an endpoint that receives the listed event types (or `*`) as Standard Webhooks deliveries. The URL must pass the outbound URL policy (https, public address, standard port). The response is the only place the `whsec_` signing secret appears. At most 100 endpoints per owner (403 `quota_exceeded`). Send an Idempotency-Key to retry safely.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write"), idempotency(), outboundPolicy()] as const,
   request: {
@@ -32,9 +34,7 @@ export const createWebhookRoute = createRoute({
   },
   responses: {
     201: jsonContent(WebhookWithSecretSchema, "Created (Location, ETag)"),
-    ...authErrors,
-    403: errorResponse("forbidden", "quota_exceeded"),
-    ...commonErrors,
+    ...apiErrors("quota_exceeded"),
   },
 });
 

@@ -5,7 +5,7 @@ import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/s
 import type { AppEnv } from "../../env.ts";
 import { versionFromIfMatch } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { apiErrors } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { auditView, endpointAtVersion } from "../../services/webhooks/endpoints.ts";
 import { loadEndpoint, staleWrite } from "./access.ts";
@@ -17,15 +17,14 @@ export const deleteWebhookRoute = createRoute({
   tags: ["Webhooks"],
   operationId: "deleteWebhook",
   summary: "Delete a webhook endpoint and its delivery log (If-Match honoured)",
+  description:
+    "Deletes the endpoint and its delivery log; deliveries still in their retry schedule stop. If-Match honoured (412).",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },
   responses: {
     204: { description: "Deleted" },
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

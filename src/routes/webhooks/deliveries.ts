@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { listDeliveries } from "../../services/webhooks/endpoints.ts";
 import { loadEndpoint } from "./access.ts";
@@ -17,16 +17,15 @@ export const listDeliveriesRoute = createRoute({
   path: "/webhooks/{id}/deliveries",
   tags: ["Webhooks"],
   operationId: "listWebhookDeliveries",
-  summary:
-    "The endpoint's delivery log, newest first: every attempt with its status code, duration, the start of the response and the error",
+  summary: "The endpoint's delivery log, newest first",
+  description:
+    "The endpoint's delivery log, newest first: each delivery's event, status and every attempt (status code, duration, the first 1 KiB of the response, error). Filter by `status` and `event`.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam, query: ListDeliveriesQuery },
   responses: {
     200: jsonContent(DeliveryListSchema, "A page of deliveries"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 

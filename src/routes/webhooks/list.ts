@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { listEndpoints } from "../../services/webhooks/endpoints.ts";
 import { scopeOf } from "./access.ts";
@@ -13,13 +13,14 @@ export const listWebhooksRoute = createRoute({
   tags: ["Webhooks"],
   operationId: "listWebhooks",
   summary: "List webhook endpoints (yours; every endpoint for admins), newest first",
+  description:
+    "Lists the webhook endpoints you own, newest first, with cursor pagination; admins see every endpoint. Secrets are never listed. Needs the webhooks:write scope (operators and admins).",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { query: ListWebhooksQuery },
   responses: {
     200: jsonContent(WebhookListSchema, "A page of endpoints"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

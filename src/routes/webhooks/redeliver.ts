@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { getDelivery } from "../../services/webhooks/endpoints.ts";
@@ -16,15 +16,14 @@ export const redeliverRoute = createRoute({
   operationId: "redeliverWebhook",
   summary:
     "Send a finished delivery's event again (a new delivery with the same webhook-id and body, signed anew; 202 with its job)",
+  description:
+    "Sends a succeeded or failed delivery's event again as a new delivery (same webhook-id and body, signed with the current secret) and answers 202 with its job. A delivery still being retried, or a disabled endpoint, is a 409.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: DeliveryIdParam },
   responses: {
     202: jsonContent(QueuedDeliverySchema, "Queued (Location: the job)"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 

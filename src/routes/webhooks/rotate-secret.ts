@@ -7,7 +7,7 @@ import { decrypt, keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { endpointAtVersion } from "../../services/webhooks/endpoints.ts";
 import {
@@ -27,15 +27,14 @@ export const rotateWebhookSecretRoute = createRoute({
   operationId: "rotateWebhookSecret",
   summary:
     "Replace the signing secret. For 24 hours deliveries carry signatures by both the new and the previous secret; the new secret is shown only in this response.",
+  description:
+    "Replaces the signing secret and returns the new one (shown only here). For 24 hours deliveries carry signatures by both the new and the previous secret, so receivers can switch without missing an event.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },
   responses: {
     200: jsonContent(WebhookWithSecretSchema, "The endpoint with its new secret"),
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

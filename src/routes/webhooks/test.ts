@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { queueTestEvent } from "../../services/webhooks/events.ts";
 import { endpointDisabled, loadEndpoint } from "./access.ts";
@@ -14,15 +14,14 @@ export const testWebhookRoute = createRoute({
   operationId: "testWebhook",
   summary:
     "Send a `webhook.test` event to this endpoint now (queued; 202 with the job and the delivery to watch)",
+  description:
+    "Queues a `webhook.test` event for this endpoint alone and answers 202 with the job, the event and the delivery to watch in the delivery log. A disabled endpoint is a 409.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },
   responses: {
     202: jsonContent(QueuedDeliverySchema, "Queued (Location: the job)"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 

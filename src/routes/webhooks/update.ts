@@ -4,7 +4,7 @@ import { webhookEndpoints } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import { auditView, endpointAtVersion, patchColumns } from "../../services/webhooks/endpoints.ts";
@@ -18,6 +18,8 @@ export const updateWebhookRoute = createRoute({
   operationId: "updateWebhook",
   summary:
     "Change a webhook endpoint, or enable/disable it. Send If-Match with its ETag to avoid lost updates.",
+  description:
+    "Changes the URL, event types or description, or turns the endpoint off and on. Re-enabling clears the failure streak of an endpoint edgepanel disabled. If-Match with the ETag from a read guards against lost updates (412).",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write"), outboundPolicy()] as const,
   request: {
@@ -26,10 +28,7 @@ export const updateWebhookRoute = createRoute({
   },
   responses: {
     200: jsonContent(WebhookSchema, "The updated endpoint (new ETag)"),
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 
