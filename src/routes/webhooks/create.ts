@@ -1,6 +1,4 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { insertIf } from "../../db/mutation.ts";
-import { webhookEndpoints } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag } from "../../lib/etag.ts";
@@ -13,6 +11,7 @@ import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import {
   auditView,
   belowEndpointQuota,
+  insertEndpointIf,
   MAX_ENDPOINTS_PER_OWNER,
   newEndpoint,
 } from "../../services/webhooks/endpoints.ts";
@@ -53,11 +52,7 @@ export const createWebhookHandler: RouteHandler<typeof createWebhookRoute, AppEn
     resourceId: row.id,
     summary: { after: auditView(row) },
   });
-  const inserted = unit.write(
-    insertIf(unit.db, webhookEndpoints, row, unit.precondition).returning({
-      id: webhookEndpoints.id,
-    }),
-  );
+  const inserted = unit.write(insertEndpointIf(unit.db, row, unit.precondition));
   if (!(await unit.commit())(inserted).length)
     throw new ApiError("quota_exceeded", {
       detail: `You have reached the limit of ${MAX_ENDPOINTS_PER_OWNER} webhook endpoints per owner; delete endpoints you no longer need`,

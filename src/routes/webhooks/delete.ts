@@ -1,13 +1,14 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { and, eq, inArray } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { versionFromIfMatch } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { apiErrors } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
-import { auditView, endpointAtVersion } from "../../services/webhooks/endpoints.ts";
+import {
+  auditView,
+  deleteEndpointStatements,
+  endpointExistsAt,
+} from "../../services/webhooks/endpoints.ts";
 import { loadEndpoint, staleWrite } from "./access.ts";
 import { WebhookIdParam } from "./schemas.ts";
 
@@ -31,33 +32,17 @@ export const deleteWebhookRoute = createRoute({
 export const deleteWebhookHandler: RouteHandler<typeof deleteWebhookRoute, AppEnv> = async (c) => {
   const current = await loadEndpoint(c, c.req.valid("param").id);
   const expected = versionFromIfMatch(c, current.id, current.version);
-  const at = endpointAtVersion(current.id, expected);
-  const unit = requestWrite(c).onlyIf(rowExists(webhookEndpoints, at));
+  const unit = requestWrite(c).onlyIf(endpointExistsAt(current.id, expected));
   unit.audit({
     action: "webhook.deleted",
     resourceType: "webhook",
     resourceId: current.id,
     summary: { before: auditView(current) },
   });
-  // The log goes with the endpoint, explicitly: libSQL connections may not enforce
-  // foreign-key cascades. Pending attempts find no delivery and stop.
-  const deliveries = unit.db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.endpointId, current.id));
-  unit.write(
-    unit.db
-      .delete(webhookAttempts)
-      .where(and(inArray(webhookAttempts.deliveryId, deliveries), unit.precondition)),
-  );
-  unit.write(
-    unit.db
-      .delete(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.endpointId, current.id), unit.precondition)),
-  );
-  const deleted = unit.write(
-    unit.db.delete(webhookEndpoints).where(at).returning({ id: webhookEndpoints.id }),
-  );
+  // The delivery log goes with the endpoint; pending attempts find no delivery and stop.
+  const statements = deleteEndpointStatements(unit.db, current.id, expected, unit.precondition);
+  for (const child of statements.children) unit.write(child);
+  const deleted = unit.write(statements.endpoint);
   const [row] = (await unit.commit())(deleted);
   if (!row) throw staleWrite();
   return c.body(null, 204);

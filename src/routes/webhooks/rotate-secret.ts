@@ -1,7 +1,4 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { webhookEndpoints } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { decrypt, keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
@@ -9,7 +6,7 @@ import { nowIso } from "../../lib/ids.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
-import { endpointAtVersion } from "../../services/webhooks/endpoints.ts";
+import { endpointExistsAt, rotateSecretIfAt } from "../../services/webhooks/endpoints.ts";
 import {
   encryptSecret,
   newWebhookSecret,
@@ -50,9 +47,7 @@ export const rotateWebhookSecretHandler: RouteHandler<
   // The secret being replaced keeps signing for the grace period; one that was
   // already in its grace period stops now (at most two secrets sign at once).
   const previous = await decrypt(ring, current.secretEnc, SECRET_CONTEXT);
-  const unit = requestWrite(c).onlyIf(
-    rowExists(webhookEndpoints, endpointAtVersion(current.id, expected)),
-  );
+  const unit = requestWrite(c).onlyIf(endpointExistsAt(current.id, expected));
   unit.audit({
     action: "webhook.secret_rotated",
     resourceType: "webhook",
@@ -60,17 +55,12 @@ export const rotateWebhookSecretHandler: RouteHandler<
     summary: { previous_secret_expires_at: nowIso(now + ROTATION_GRACE_MS) },
   });
   const updated = unit.write(
-    unit.db
-      .update(webhookEndpoints)
-      .set({
-        secretEnc: await encryptSecret(ring, secret),
-        previousSecretEnc: await encryptSecret(ring, previous, PREVIOUS_SECRET_CONTEXT),
-        previousSecretExpiresAt: nowIso(now + ROTATION_GRACE_MS),
-        version: sql`${webhookEndpoints.version} + 1`,
-        updatedAt: nowIso(now),
-      })
-      .where(endpointAtVersion(current.id, expected))
-      .returning(),
+    rotateSecretIfAt(unit.db, current.id, expected, {
+      secretEnc: await encryptSecret(ring, secret),
+      previousSecretEnc: await encryptSecret(ring, previous, PREVIOUS_SECRET_CONTEXT),
+      previousExpiresAt: nowIso(now + ROTATION_GRACE_MS),
+      now: nowIso(now),
+    }),
   );
   const [row] = (await unit.commit())(updated);
   if (!row) throw staleWrite();

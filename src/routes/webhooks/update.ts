@@ -1,13 +1,16 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { rowExists } from "../../db/mutation.ts";
-import { webhookEndpoints } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
 import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
-import { auditView, endpointAtVersion, patchColumns } from "../../services/webhooks/endpoints.ts";
+import {
+  auditView,
+  endpointExistsAt,
+  patchColumns,
+  updateEndpointIfAt,
+} from "../../services/webhooks/endpoints.ts";
 import { loadEndpoint, staleWrite } from "./access.ts";
 import { toWebhookDto, UpdateWebhookBody, WebhookIdParam, WebhookSchema } from "./schemas.ts";
 
@@ -36,22 +39,14 @@ export const updateWebhookHandler: RouteHandler<typeof updateWebhookRoute, AppEn
   const current = await loadEndpoint(c, c.req.valid("param").id);
   const expected = versionFromIfMatch(c, current.id, current.version);
   const set = patchColumns(current, c.req.valid("json"));
-  const unit = requestWrite(c).onlyIf(
-    rowExists(webhookEndpoints, endpointAtVersion(current.id, expected)),
-  );
+  const unit = requestWrite(c).onlyIf(endpointExistsAt(current.id, expected));
   unit.audit({
     action: "webhook.updated",
     resourceType: "webhook",
     resourceId: current.id,
     summary: { before: auditView(current), after: auditView({ ...current, ...set }) },
   });
-  const updated = unit.write(
-    unit.db
-      .update(webhookEndpoints)
-      .set(set)
-      .where(endpointAtVersion(current.id, expected))
-      .returning(),
-  );
+  const updated = unit.write(updateEndpointIfAt(unit.db, current.id, expected, set));
   const [row] = (await unit.commit())(updated);
   if (!row) throw staleWrite();
   c.header("ETag", resourceEtag(row.id, row.version));

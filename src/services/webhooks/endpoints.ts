@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
+import { insertIf, rowExists } from "../../db/mutation.ts";
 import {
   type WebhookAttemptRow,
   type WebhookDeliveryStatus,
@@ -191,3 +192,73 @@ export const getDelivery = (db: Database, endpointId: string, deliveryId: string
     .from(webhookDeliveries)
     .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.endpointId, endpointId)))
     .get();
+
+/** Conditions and statements of the endpoint writes (one batch each, see lib/mutate.ts). */
+export const endpointExistsAt = (id: string, version: number) =>
+  rowExists(webhookEndpoints, endpointAtVersion(id, version));
+
+/** `INSERT … SELECT … WHERE <condition>` of a new endpoint; returns its id when inserted. */
+export const insertEndpointIf = (
+  db: Database,
+  row: WebhookEndpointRow,
+  condition: SQL | undefined,
+) => insertIf(db, webhookEndpoints, row, condition).returning({ id: webhookEndpoints.id });
+
+/** The versioned UPDATE of a PATCH; returns the new row, or nothing when the version moved on. */
+export const updateEndpointIfAt = (
+  db: Database,
+  id: string,
+  version: number,
+  set: Partial<WebhookEndpointRow>,
+) => db.update(webhookEndpoints).set(set).where(endpointAtVersion(id, version)).returning();
+
+/**
+ * A rotation: the new secret in, the one it replaces kept as the previous secret
+ * until `previousExpiresAt` (a secret already in its grace period is dropped).
+ */
+export const rotateSecretIfAt = (
+  db: Database,
+  id: string,
+  version: number,
+  secrets: { secretEnc: string; previousSecretEnc: string; previousExpiresAt: string; now: string },
+) =>
+  db
+    .update(webhookEndpoints)
+    .set({
+      secretEnc: secrets.secretEnc,
+      previousSecretEnc: secrets.previousSecretEnc,
+      previousSecretExpiresAt: secrets.previousExpiresAt,
+      version: sql`${webhookEndpoints.version} + 1`,
+      updatedAt: secrets.now,
+    })
+    .where(endpointAtVersion(id, version))
+    .returning();
+
+/**
+ * Deleting an endpoint at `version`: its attempts and deliveries first, explicitly
+ * (libSQL connections may not enforce foreign-key cascades), under `condition`,
+ * then the endpoint (returns its id when deleted).
+ */
+export function deleteEndpointStatements(
+  db: Database,
+  id: string,
+  version: number,
+  condition: SQL | undefined,
+) {
+  const deliveries = db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.endpointId, id));
+  return {
+    children: [
+      db
+        .delete(webhookAttempts)
+        .where(and(inArray(webhookAttempts.deliveryId, deliveries), condition)),
+      db.delete(webhookDeliveries).where(and(eq(webhookDeliveries.endpointId, id), condition)),
+    ],
+    endpoint: db
+      .delete(webhookEndpoints)
+      .where(endpointAtVersion(id, version))
+      .returning({ id: webhookEndpoints.id }),
+  };
+}
