@@ -561,15 +561,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -804,6 +795,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -1467,27 +1467,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
-                };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1711,10 +1690,39 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/ip-rules": {
         $get: {
+            input: {};
+            output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -1874,16 +1882,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
+        };
+        $put: {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
             output: {
                 deny: string[];
                 updated_at: string | null;
             };
             outputFormat: "json";
             status: 200;
-        };
-        $put: {
+        } | {
             input: {
                 json: {
                     deny: string[];
@@ -2103,18 +2115,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
-            output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/api-keys": {
@@ -2669,15 +2669,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -2892,6 +2883,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
@@ -3925,15 +3925,6 @@ export type AppSchema = {
                     refresh_token: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -4088,6 +4079,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/auth/me": {
@@ -4276,21 +4276,6 @@ export type AppSchema = {
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 302;
-        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -4580,6 +4565,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
         };
     };
     "/api/v2/auth/refresh": {
@@ -5296,21 +5296,6 @@ export type AppSchema = {
                     sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 304;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -5591,6 +5576,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $post: {
             input: {
@@ -5916,15 +5916,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -6159,8 +6150,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
@@ -6168,8 +6158,9 @@ export type AppSchema = {
             };
             output: {};
             outputFormat: string;
-            status: 304;
-        } | {
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -6412,6 +6403,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $patch: {
             input: {
@@ -7622,15 +7622,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -7865,6 +7856,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
