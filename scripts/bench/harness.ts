@@ -11,6 +11,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { basename } from "node:path";
 import autocannon from "autocannon";
 import { convertV4MiniflareOptions, Miniflare, NoOpLog } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -20,12 +21,18 @@ process.env.WRANGLER_SEND_METRICS ??= "false";
 const HOST = "127.0.0.1";
 const COMPATIBILITY_DATE = "2026-11-01";
 
-/** `wrangler deploy --dry-run --env production`: exactly what a deploy uploads. */
-export function buildBundle(outdir = "dist/bench"): string {
-  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--env", "production"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  return `${outdir}/index.js`;
+/**
+ * `wrangler deploy --dry-run` of the Worker (or of another entry with the same
+ * config); returns the bundle's path. The benchmarks build `--env production`:
+ * exactly what a deploy uploads.
+ */
+export function buildBundle(entry?: string, outdir = "dist", env = ""): string {
+  execFileSync(
+    "wrangler",
+    ["deploy", "--dry-run", "--outdir", outdir, "--env", env, ...(entry ? [entry] : [])],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return entry ? `${outdir}/${basename(entry).replace(/\.ts$/, ".js")}` : `${outdir}/index.js`;
 }
 
 // ---------------------------------------------------------------- processes and CPU
@@ -81,6 +88,7 @@ export interface Target {
   url: string;
   /** The process whose CPU is charged to this target. */
   pid: number;
+  dispose(): Promise<void>;
 }
 
 const directSocket = [{ host: HOST, port: 0 }];
@@ -88,18 +96,23 @@ const directUrl = async (mf: Miniflare, name: string) =>
   (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
 
 /**
- * The production bundle with wrangler.toml's production bindings (in-memory D1, KV,
- * Durable Objects, queues), migrations applied. Secrets are random per run; `vars`
- * override configuration. Static assets are left out: in production Cloudflare's
- * asset router answers them before the Worker runs, and no benchmark requests one.
+ * A Worker bundle with wrangler.toml's bindings for `env` (in-memory D1, KV, Durable
+ * Objects, queues), migrations applied. Secrets are random per run; `vars` override
+ * configuration. `assets: false` leaves the static assets out: in production
+ * Cloudflare's asset router answers them before the Worker runs, and no benchmark
+ * requests one (the browser test needs them).
  */
-export async function startApp(bundle: string, vars: Record<string, string> = {}) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml", "production");
-  const {
-    modulesRules: _rules,
-    assets: _assets,
-    ...bindingsAndFlags
-  } = workerOptions as typeof workerOptions & { modulesRules?: unknown; assets?: unknown };
+export async function startApp(
+  bundle: string,
+  vars: Record<string, string> = {},
+  { env = "", assets = true }: { env?: string; assets?: boolean } = {},
+): Promise<Target & { mf: Miniflare }> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml", env);
+  const { modulesRules: _rules, ...options } = workerOptions as typeof workerOptions & {
+    modulesRules?: unknown;
+    assets?: unknown;
+  };
+  const bindingsAndFlags = assets ? options : { ...options, assets: undefined };
   const secrets = {
     JWT_SECRET: randomBytes(32).toString("base64"),
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -169,10 +182,11 @@ export default { fetch() { return new Response(body, { status: ${c.status}, head
     })),
   ];
   const { mf, pid } = await startMiniflare({ host: HOST, port: 0, log: new NoOpLog(), workers });
-  const empty: Target = { name: "empty", url: await directUrl(mf, "empty"), pid };
+  const dispose = async () => {};
+  const empty: Target = { name: "empty", url: await directUrl(mf, "empty"), pid, dispose };
   const replay: Record<string, Target> = {};
   for (const name of Object.keys(replays))
-    replay[name] = { name: `replay`, url: await directUrl(mf, `replay-${name}`), pid };
+    replay[name] = { name: "replay", url: await directUrl(mf, `replay-${name}`), pid, dispose };
   return { empty, replay, dispose: () => mf.dispose() };
 }
 
@@ -189,8 +203,9 @@ export async function startPeer(script: string, env: Record<string, string>) {
       if (m) resolve(Number(m[1]));
     });
   });
-  const target: Target = { name: "peer", url: `http://${HOST}:${port}`, pid: child.pid! };
-  return { target, dispose: () => void child.kill() };
+  const dispose = async () => void child.kill();
+  const target: Target = { name: "peer", url: `http://${HOST}:${port}`, pid: child.pid!, dispose };
+  return { target, dispose };
 }
 
 // ---------------------------------------------------------------- requests

@@ -101,7 +101,7 @@ const serverBody = (name: string) => ({
 interface Measured {
   name: string;
   spec: LoadSpec;
-  app?: "app" | "off";
+  app?: "app" | "off" | "chain";
   /** Also load a bare Worker replaying this request's response (default true). */
   replay?: boolean;
   /** Also load the Fastify peer with the same request. */
@@ -115,7 +115,11 @@ const json = { "content-type": "application/json" };
 // A documentation address per request (RFC 5737), so per-IP limits never trip.
 const addressOf = (n: number) => `198.18.${(n >> 8) & 255}.${n & 255}`;
 
-const PROFILES: Record<string, (f: Fixture) => Measured[]> = {
+/** Each profile's loads, given the fixtures of the app and of the other instance it uses. */
+const PROFILES: Record<
+  string,
+  (f: Fixture, other: { off: Fixture; chain: Fixture }) => Measured[]
+> = {
   /** A warm cached, key-authenticated list (the isolate cache after one miss). */
   cached: (f) => [
     {
@@ -205,34 +209,27 @@ const PROFILES: Record<string, (f: Fixture) => Measured[]> = {
   /**
    * What authentication costs: the same request (`/api/v2/__bench`: the whole chain,
    * ending in a 404 problem) without credentials, with an API key (isolate cache hit)
-   * and with an access token (HS256 verify, cached user and session lookups).
+   * and with an access token (HS256 verify, cached user and session lookups). On the
+   * RATE_LIMITING=off instance, so the limits of anonymous callers and users do not
+   * trip and the three differ in authentication only.
    */
-  auth: (f) => [
-    {
-      name: "anonymous",
-      spec: {
-        path: "/api/v2/__bench",
-        vary: (n) => ({ headers: { "cf-connecting-ip": addressOf(n) } }),
-      },
-      replay: false,
-    },
+  auth: (_, { off: o }) => [
+    { name: "anonymous", app: "off", spec: { path: "/api/v2/__bench" }, replay: false },
     {
       name: "API key",
-      spec: {
-        path: "/api/v2/__bench",
-        headers: keyAt(f, 0),
-        vary: (n) => ({ headers: keyAt(f, n) }),
-      },
+      app: "off",
+      spec: { path: "/api/v2/__bench", vary: (n) => ({ headers: keyAt(o, n) }) },
       replay: false,
     },
     {
       name: "JWT",
-      spec: { path: "/api/v2/__bench", headers: { authorization: `Bearer ${f.token}` } },
+      app: "off",
+      spec: { path: "/api/v2/__bench", headers: { authorization: `Bearer ${o.token}` } },
       replay: false,
     },
   ],
   /** The rate limiter's cost: the cached read against an instance with RATE_LIMITING=off. */
-  ratelimit: (f) => [
+  ratelimit: (f, { off: o }) => [
     {
       name: "cached read, limiter on",
       spec: { path: LIST, vary: (n) => ({ headers: keyAt(f, n) }) },
@@ -241,11 +238,53 @@ const PROFILES: Record<string, (f: Fixture) => Measured[]> = {
     {
       name: "cached read, limiter off",
       app: "off",
-      spec: { path: LIST, vary: (n) => ({ headers: keyAt(f, n) }) },
+      spec: { path: LIST, vary: (n) => ({ headers: keyAt(o, n) }) },
       replay: false,
     },
   ],
+  /**
+   * Where the cached read's CPU goes: the global chain cut after each middleware
+   * (scripts/bench/chain-entry.ts), then the Worker itself; and /health/live.
+   */
+  breakdown: (_, { chain: o }) => [
+    ...CHAIN_NAMES.map((name, k) => ({
+      name: k === 0 ? "no middleware" : `+ ${name}`,
+      app: "chain" as const,
+      spec: {
+        path: LIST,
+        headers: { ...keyAt(o, 0), "x-bench-chain": String(k) },
+        vary: (n: number) => ({ headers: { ...keyAt(o, n), "x-bench-chain": String(k) } }),
+      },
+      replay: false,
+    })),
+    {
+      name: "the Worker (cached read)",
+      app: "chain",
+      spec: { path: LIST, vary: (n) => ({ headers: keyAt(o, n) }) },
+    },
+  ],
 };
+/** Labels of the chain cuts in scripts/bench/chain-entry.ts (its CHAIN, in order). */
+const CHAIN_NAMES = [
+  "",
+  "requestId",
+  "trace",
+  "accessLog",
+  "timing",
+  "securityHeaders",
+  "config",
+  "d1Session",
+  "cors",
+  "ipRules",
+  "methodNotAllowed",
+  "bodyLimit",
+  "requireJsonBody",
+  "requestTimeout",
+  "compression",
+  "authenticate",
+  "rateLimit",
+  "concurrencyLimit",
+];
 // The per-capability profiles of earlier harnesses, by their old names.
 const ALIASES: Record<string, string[]> = {
   cache: ["cached", "uncached"],
@@ -302,32 +341,38 @@ const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"]).toString().
 const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"]).toString().trim() !== "";
 
 console.error("building the production bundle…");
-const bundle = buildBundle();
+const bundle = buildBundle(undefined, "dist/bench", "production");
 // Creates add thousands of servers to one owner: lift the per-owner quota.
 const appVars = { MAX_SERVERS_PER_OWNER: "1000000", ...vars };
-const app = await startApp(bundle, appVars);
-const off = profiles.includes("ratelimit")
-  ? await startApp(bundle, { ...appVars, RATE_LIMITING: "off" })
+const production = { env: "production", assets: false };
+const app = await startApp(bundle, appVars, production);
+const off = profiles.some((p) => p === "ratelimit" || p === "auth")
+  ? await startApp(bundle, { ...appVars, RATE_LIMITING: "off" }, production)
   : undefined;
 let adminHeaders: (url: string) => Promise<Record<string, string>>;
-const disposers: (() => unknown)[] = [app.dispose, ...(off ? [off.dispose] : [])];
+const chain = profiles.includes("breakdown")
+  ? await startApp(
+      buildBundle("scripts/bench/chain-entry.ts", "dist/bench/chain", "production"),
+      appVars,
+      production,
+    )
+  : undefined;
+const disposers: (() => unknown)[] = [
+  app.dispose,
+  ...(off ? [off.dispose] : []),
+  ...(chain ? [chain.dispose] : []),
+];
 try {
   console.error("seeding…");
   const f = await fixture(app.url);
   adminHeaders = async () => ({ authorization: `Bearer ${f.token}` });
-  if (off) {
-    // Same user, keys and servers on the second instance, so the loads match.
-    const g = await fixture(off.url);
-    Object.assign(f, { offKeys: g.keys });
-  }
-  const measured = profiles.flatMap((p) => PROFILES[p]!(f));
-  if (off) {
-    const g = (f as Fixture & { offKeys: string[] }).offKeys;
-    for (const m of measured)
-      if (m.app === "off") m.spec.vary = (n) => ({ headers: { "x-api-key": g[n % g.length]! } });
-  }
-  const appTarget = (m: Measured): Target =>
-    m.app === "off" ? { name: "off", url: off!.url, pid: off!.pid } : app;
+  // The same user, keys and servers on the second instance, so the loads match.
+  const others = {
+    off: off ? await fixture(off.url) : f,
+    chain: chain ? await fixture(chain.url) : f,
+  };
+  const measured = profiles.flatMap((p) => PROFILES[p]!(f, others));
+  const appTarget = (m: Measured): Target => (m.app === "off" ? off! : app);
   const first = (m: Measured) => {
     const v = m.spec.vary?.(nextSequence()) ?? {};
     return { ...m.spec, ...v, headers: { ...m.spec.headers, ...v.headers } };
