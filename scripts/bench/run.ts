@@ -7,6 +7,8 @@
  *   npm run bench -- --write                   # also append the table to docs/benchmarks.md
  *   options: --duration S (5)  --rounds N (3)  --connections 16,64 (16)
  *            --var NAME=VALUE (a Worker var for the app, repeatable)
+ *            --compare REF (the product at another git commit, built and loaded beside
+ *            the working tree's for every request of the chosen profiles; repeatable)
  *
  * Every profile's loads run against the production bundle; each round also loads the
  * empty Worker, and for each profile a bare Worker replaying the product's own
@@ -14,12 +16,14 @@
  * rotated; the table quotes medians of rounds.
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   api,
   buildBundle,
   type Captured,
+  cpuMicros,
   fmt,
   type LoadResult,
   type LoadSpec,
@@ -41,6 +45,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "16" },
     var: { type: "string", multiple: true },
     write: { type: "boolean", default: false },
+    compare: { type: "string", multiple: true },
   },
 });
 const DURATION = Number(args.duration);
@@ -334,6 +339,27 @@ async function accuracy(): Promise<string[]> {
   return out;
 }
 
+/**
+ * The production bundle of the product at git `ref` (built once into dist/bench/at-<sha>
+ * from `git archive`, with this checkout's node_modules).
+ */
+function bundleAt(ref: string): { sha: string; bundle: string } {
+  const sha = execFileSync("git", ["rev-parse", "--short", ref]).toString().trim();
+  const dir = resolve(`dist/bench/at-${sha}`);
+  if (!existsSync(`${dir}/out/index.js`)) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync("sh", ["-c", `git archive ${sha} | tar -x -C "${dir}"`]);
+    symlinkSync(resolve("node_modules"), `${dir}/node_modules`);
+    execFileSync(
+      resolve("node_modules/.bin/wrangler"),
+      ["deploy", "--dry-run", "--outdir", "out", "--env", "production"],
+      { cwd: dir, stdio: ["ignore", "ignore", "inherit"] },
+    );
+  }
+  return { sha, bundle: `${dir}/out/index.js` };
+}
+
 // ---------------------------------------------------------------- run
 
 const vars = Object.fromEntries((args.var ?? []).map((v) => v.split(/=(.*)/s).slice(0, 2)));
@@ -357,10 +383,17 @@ const chain = profiles.includes("breakdown")
       production,
     )
   : undefined;
+const compared: { sha: string; app: Target }[] = [];
+for (const ref of args.compare ?? []) {
+  console.error(`building the production bundle at ${ref}…`);
+  const { sha, bundle: at } = bundleAt(ref);
+  compared.push({ sha, app: await startApp(at, appVars, production) });
+}
 const disposers: (() => unknown)[] = [
   app.dispose,
   ...(off ? [off.dispose] : []),
   ...(chain ? [chain.dispose] : []),
+  ...compared.map((x) => x.app.dispose),
 ];
 try {
   console.error("seeding…");
@@ -372,7 +405,21 @@ try {
     chain: chain ? await fixture(chain.url) : f,
   };
   const measured = profiles.flatMap((p) => PROFILES[p]!(f, others));
-  const appTarget = (m: Measured): Target => (m.app === "off" ? off! : app);
+  // The same requests against each compared commit (its own fixture: its keys).
+  const comparedLoads = new Map<string, { label: string; target: Target; spec: LoadSpec }[]>();
+  for (const { sha, app: at } of compared) {
+    const g = await fixture(at.url);
+    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g }))) {
+      if (m.app) continue;
+      for (let i = 0; i < (m.warm ?? 3); i++)
+        await rawRequest(at.url, { ...m.spec, ...(m.spec.vary?.(nextSequence()) ?? {}) });
+      const list = comparedLoads.get(m.name) ?? [];
+      list.push({ label: `  at ${sha}`, target: at, spec: m.spec });
+      comparedLoads.set(m.name, list);
+    }
+  }
+  const appTarget = (m: Measured): Target =>
+    m.app === "off" ? off! : m.app === "chain" ? chain! : app;
   const first = (m: Measured) => {
     const v = m.spec.vary?.(nextSequence()) ?? {};
     return { ...m.spec, ...v, headers: { ...m.spec.headers, ...v.headers } };
@@ -423,6 +470,7 @@ try {
   ];
   for (const m of measured) {
     rows.push({ label: m.name, group: m.name, target: appTarget(m), spec: m.spec });
+    for (const c of comparedLoads.get(m.name) ?? []) rows.push({ ...c, group: m.name });
     if (m.replay !== false)
       rows.push({
         label: `  replay of ${m.name}`,
@@ -436,6 +484,16 @@ try {
 
   console.error(`warm-up: ${rows.length} loads × 1 s`);
   for (const r of rows) await load(r.target, r.spec, { connections: 16, duration: 1 });
+  // Work a process does on its own (timers, queues, background writes) would be
+  // charged to the requests of its loads: say so when there is any.
+  const pids = new Map(rows.map((r) => [r.target.pid, r.target.name]));
+  const before = new Map([...pids.keys()].map((pid) => [pid, cpuMicros(pid)]));
+  await new Promise((r) => setTimeout(r, 2_000));
+  const idle = [...pids].map(
+    ([pid, name]) =>
+      `${name} (pid ${pid}) ${fmt((cpuMicros(pid) - before.get(pid)!) / 2_000)} ms/s`,
+  );
+  console.error(`CPU while idle (2 s): ${idle.join(", ")}`);
 
   const results = new Map<string, LoadResult[]>();
   const keyOf = (r: Row, c: number) => `${r.label}@${c}`;
