@@ -86,11 +86,8 @@ class JsonLogger implements Logger {
       duration_ms: line.duration_ms,
       user_agent: line.user_agent === undefined ? undefined : redactString(line.user_agent),
     };
-    for (const key in extra) {
-      // Only when a route added fields (identity, auth failure…): most requests add one or two.
-      Object.assign(entry, redact(extra));
-      break;
-    }
+    // Fields routes added (identity, auth failure…): the only deep redaction left.
+    Object.assign(entry, redact(extra));
     this.#sink(JSON.stringify(entry));
   }
 }
