@@ -338,9 +338,13 @@ export async function load(
   });
   const cpu0 = cpuMicros(target.pid);
   const r = await instance;
-  // Let work the Worker deferred past its responses (waitUntil) land in this load.
-  await new Promise((res) => setTimeout(res, 50));
+  // The load ends with requests still in the server (autocannon stops waiting for
+  // them) and work deferred past responses (waitUntil). Both belong to this load, and
+  // left running they would be charged to the next: wait until the process is quiet.
+  await settle(target.pid);
   const cpu = cpuMicros(target.pid) - cpu0;
+  // Every request sent was served (settled above), answered in time or not.
+  const served = Math.max(times.length, (r.requests as { sent?: number }).sent ?? 0);
   times.sort((a, b) => a - b);
   return {
     requests: times.length,
@@ -350,8 +354,20 @@ export async function load(
     p99: percentile(times, 99),
     byStatus,
     errors: r.errors + r.timeouts,
-    cpuUs: times.length ? cpu / times.length : 0,
+    cpuUs: served ? cpu / served : 0,
   };
+}
+
+/** Waits (≤ 10 s) until `pid` uses under 2 % of a core over 100 ms. */
+async function settle(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let last = cpuMicros(pid);
+  while (Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 100));
+    const now = cpuMicros(pid);
+    if (now - last < 2_000) return;
+    last = now;
+  }
 }
 
 export const fmt = (n: number, digits = 0) =>

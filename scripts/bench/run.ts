@@ -496,7 +496,8 @@ try {
   console.error(`CPU while idle (2 s): ${idle.join(", ")}`);
 
   const results = new Map<string, LoadResult[]>();
-  const keyOf = (r: Row, c: number) => `${r.label}@${c}`;
+  // By position: labels repeat across profiles (every compared commit is "at <sha>").
+  const keyOf = (r: Row, c: number) => `${rows.indexOf(r)}@${c}`;
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of CONNECTIONS) {
       // Rotate the order each round so no load always runs first or last.
