@@ -106,7 +106,7 @@ const serverBody = (name: string) => ({
 interface Measured {
   name: string;
   spec: LoadSpec;
-  app?: "app" | "off" | "chain";
+  app?: "app" | "off" | "chain" | "writes";
   /** Also load a bare Worker replaying this request's response (default true). */
   replay?: boolean;
   /** Also load the Fastify peer with the same request. */
@@ -123,7 +123,7 @@ const addressOf = (n: number) => `198.18.${(n >> 8) & 255}.${n & 255}`;
 /** Each profile's loads, given the fixtures of the app and of the other instance it uses. */
 const PROFILES: Record<
   string,
-  (f: Fixture, other: { off: Fixture; chain: Fixture }) => Measured[]
+  (f: Fixture, other: { off: Fixture; chain: Fixture; writes: Fixture }) => Measured[]
 > = {
   /** A warm cached, key-authenticated list (the isolate cache after one miss). */
   cached: (f) => [
@@ -146,10 +146,15 @@ const PROFILES: Record<
   ],
   /** Liveness: the global middleware and a constant answer. */
   live: () => [{ name: "/health/live", spec: { path: "/health/live" } }],
-  /** Server creates, a unique name each: one D1 batch with its audit entry. */
-  create: (f) => [
+  /**
+   * Server creates, a unique name each: one D1 batch with its audit entry. Writes run
+   * on an instance of their own: the audit chain is sealed in the background after
+   * them, and that work would otherwise be charged to the reads loaded next.
+   */
+  create: (_, { writes: f }) => [
     {
       name: "create",
+      app: "writes",
       spec: {
         method: "POST",
         path: "/api/v2/servers",
@@ -163,9 +168,10 @@ const PROFILES: Record<
     },
   ],
   /** PATCH of a server's port, spread over the fixture's servers. */
-  update: (f) => [
+  update: (_, { writes: f }) => [
     {
       name: "update",
+      app: "writes",
       spec: {
         method: "PATCH",
         path: `/api/v2/servers/${f.serverIds[0]}`,
@@ -376,6 +382,9 @@ const off = profiles.some((p) => p === "ratelimit" || p === "auth")
   ? await startApp(bundle, { ...appVars, RATE_LIMITING: "off" }, production)
   : undefined;
 let adminHeaders: (url: string) => Promise<Record<string, string>>;
+const writes = profiles.some((p) => p === "create" || p === "update")
+  ? await startApp(bundle, appVars, production)
+  : undefined;
 const chain = profiles.includes("breakdown")
   ? await startApp(
       buildBundle("scripts/bench/chain-entry.ts", "dist/bench/chain", "production"),
@@ -393,6 +402,7 @@ const disposers: (() => unknown)[] = [
   app.dispose,
   ...(off ? [off.dispose] : []),
   ...(chain ? [chain.dispose] : []),
+  ...(writes ? [writes.dispose] : []),
   ...compared.map((x) => x.app.dispose),
 ];
 try {
@@ -403,13 +413,14 @@ try {
   const others = {
     off: off ? await fixture(off.url) : f,
     chain: chain ? await fixture(chain.url) : f,
+    writes: writes ? await fixture(writes.url) : f,
   };
   const measured = profiles.flatMap((p) => PROFILES[p]!(f, others));
   // The same requests against each compared commit (its own fixture: its keys).
   const comparedLoads = new Map<string, { label: string; target: Target; spec: LoadSpec }[]>();
   for (const { sha, app: at } of compared) {
     const g = await fixture(at.url);
-    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g }))) {
+    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g, writes: g }))) {
       if (m.app) continue;
       for (let i = 0; i < (m.warm ?? 3); i++)
         await rawRequest(at.url, { ...m.spec, ...(m.spec.vary?.(nextSequence()) ?? {}) });
@@ -419,7 +430,7 @@ try {
     }
   }
   const appTarget = (m: Measured): Target =>
-    m.app === "off" ? off! : m.app === "chain" ? chain! : app;
+    m.app === "off" ? off! : m.app === "chain" ? chain! : m.app === "writes" ? writes! : app;
   const first = (m: Measured) => {
     const v = m.spec.vary?.(nextSequence()) ?? {};
     return { ...m.spec, ...v, headers: { ...m.spec.headers, ...v.headers } };
