@@ -527,7 +527,7 @@ try {
   // ------------------------------------------------------------ report
   const lines: string[] = [];
   lines.push(
-    `${ROUNDS} interleaved rounds × ${DURATION} s per load, medians of rounds; CPU = workerd (or peer) utime+stime ÷ responses. Bundle: \`wrangler deploy --dry-run --env production\` at ${commit}${dirty ? " + uncommitted src changes" : ""}.`,
+    `${ROUNDS} interleaved rounds × ${DURATION} s per load, medians of rounds; CPU = workerd (or peer) utime+stime ÷ requests sent. Bundle: \`wrangler deploy --dry-run --env production\` at ${commit}${dirty ? " + uncommitted src changes" : ""}.`,
     "",
   );
   for (const c of CONNECTIONS) {
