@@ -11,7 +11,6 @@ import { createServer } from "../routes/servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 
