@@ -12,7 +12,7 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 ];
 
 /**
- * Security headers on every response (SPEC §2): HSTS, `nosniff`, `X-Frame-Options:
+ * Security headers on every response: HSTS, `nosniff`, `X-Frame-Options:
  * DENY`, `Referrer-Policy` and, unless the page set its own (nonce-based) policy, the
  * strict API CSP — the set OWASP's REST Security Cheat Sheet asks of an API.
  *
