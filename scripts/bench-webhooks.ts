@@ -14,7 +14,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { benchUser, buildBundle, fmt, median, startApp } from "./bench/harness.ts";
+import { api, buildBundle, fmt, median, startApp } from "./bench/harness.ts";
 
 const ENDPOINTS = Number(process.env.ENDPOINTS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -55,12 +55,24 @@ const bundle = buildBundle();
 const app = await startApp(bundle, { MAX_SERVERS_PER_OWNER: "1000000" });
 const receivers = await Promise.all(Array.from({ length: ENDPOINTS }, startReceiver));
 try {
-  const { headers } = await benchUser(app.url, {
-    keyBody: {
+  // The first user registered on the empty database is the admin.
+  const session = await api<{ access_token: string }>(app.url, "POST", "/api/v2/auth/register", {
+    email: "bench@example.com",
+    password: "benchmark password 123",
+    name: "Bench",
+  });
+  const { key } = await api<{ key: string }>(
+    app.url,
+    "POST",
+    "/api/v2/api-keys",
+    {
+      name: "bench",
       scopes: ["servers:read", "servers:write", "webhooks:write"],
       rate_limit_per_minute: 100_000,
     },
-  });
+    { authorization: `Bearer ${session.access_token}` },
+  );
+  const headers = { "x-api-key": key };
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${app.url}${path}`, {
       method: "POST",
