@@ -3,8 +3,8 @@ import { parseIPv4, parseIPv6 } from "../lib/cidr.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 
 /**
- * The one policy every user-supplied outbound URL passes (health checks today,
- * webhooks next): at the API when the URL is saved, and again right before the
+ * The one policy every user-supplied outbound URL passes (health checks and
+ * webhook endpoints): at the API when the URL is saved, and again right before the
  * request goes out, so a URL that reached the database some other way is still
  * refused.
  *

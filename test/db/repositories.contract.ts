@@ -19,6 +19,10 @@ import {
   serverChecks,
   servers,
   users,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
 } from "../../src/db/schema.ts";
 import { getKeyring } from "../../src/lib/crypto.ts";
 import { nowIso, uuidv7 } from "../../src/lib/ids.ts";
@@ -225,6 +229,40 @@ export function repositoriesContract(
         error: null,
         checkedAt: nowIso(),
       });
+      // A webhook endpoint with a delivery and its attempt log goes with its owner too.
+      const endpointId = uuidv7();
+      const eventId = uuidv7();
+      const deliveryId = uuidv7();
+      const at = nowIso();
+      await db.insert(webhookEndpoints).values({
+        id: endpointId,
+        ownerId: user.id,
+        url: "https://hooks.example.com/in",
+        events: ["*"],
+        secretEnc: "sealed",
+        createdAt: at,
+        updatedAt: at,
+      });
+      await db
+        .insert(webhookEvents)
+        .values({
+          id: eventId,
+          type: "server.created",
+          ownerId: user.id,
+          body: "{}",
+          createdAt: at,
+        });
+      await db.insert(webhookDeliveries).values({
+        id: deliveryId,
+        eventId,
+        endpointId,
+        eventType: "server.created",
+        createdAt: at,
+        updatedAt: at,
+      });
+      await db
+        .insert(webhookAttempts)
+        .values({ id: uuidv7(), deliveryId, attempt: 1, statusCode: 500, attemptedAt: at });
       const { dependents, user: userDelete } = deleteUserStatements(db, user.id);
       const unit = new Mutation(db);
       for (const d of dependents) unit.write(d);
@@ -233,6 +271,16 @@ export function repositoriesContract(
       expect(await db.select().from(servers).where(eq(servers.ownerId, user.id)).all()).toEqual([]);
       expect(
         await db.select().from(serverChecks).where(eq(serverChecks.serverId, s.id)).all(),
+      ).toEqual([]);
+      expect(
+        await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.ownerId, user.id)).all(),
+      ).toEqual([]);
+      expect(
+        await db
+          .select()
+          .from(webhookAttempts)
+          .where(eq(webhookAttempts.deliveryId, deliveryId))
+          .all(),
       ).toEqual([]);
     });
 

@@ -13,6 +13,9 @@ import {
   servers,
   type UserRow,
   users,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEndpoints,
 } from "../schema.ts";
 
 /** Canonical form of an e-mail address for storage and lookup. */
@@ -175,8 +178,23 @@ export async function updateUser(
  */
 export function deleteUserStatements(db: Database, id: string, onlyIf?: SQL) {
   const ownServers = db.select({ id: servers.id }).from(servers).where(eq(servers.ownerId, id));
+  const ownEndpoints = db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.ownerId, id));
+  const ownDeliveries = db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(inArray(webhookDeliveries.endpointId, ownEndpoints));
   return {
     dependents: [
+      db
+        .delete(webhookAttempts)
+        .where(and(inArray(webhookAttempts.deliveryId, ownDeliveries), onlyIf)),
+      db
+        .delete(webhookDeliveries)
+        .where(and(inArray(webhookDeliveries.endpointId, ownEndpoints), onlyIf)),
+      db.delete(webhookEndpoints).where(and(eq(webhookEndpoints.ownerId, id), onlyIf)),
       db.delete(serverChecks).where(and(inArray(serverChecks.serverId, ownServers), onlyIf)),
       db.delete(servers).where(and(eq(servers.ownerId, id), onlyIf)),
       db.delete(apiKeys).where(and(eq(apiKeys.ownerId, id), onlyIf)),
