@@ -54,7 +54,9 @@ describe("servers: property-based", () => {
       }),
       { numRuns: 60 },
     );
-  });
+    // 60 creates and reads, each one D1 batch with its audit entry and webhook event:
+    // about a second on an idle machine, many more on a loaded CI runner.
+  }, 30_000);
 
   it("random invalid bodies are 422 problems, never 5xx", async () => {
     const invalid = fc.oneof(
@@ -89,5 +91,5 @@ describe("servers: property-based", () => {
       }),
       { numRuns: 120 },
     );
-  });
+  }, 30_000);
 });
