@@ -1,0 +1,42 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { exportDownloadPath } from "../../queues/jobs/submission-export.ts";
+import { exportKey } from "../../services/submissions/export.ts";
+import { requireSignedLink, untrustedFileHeaders } from "./download-file.ts";
+import { ExportIdParam, SignedLinkQuery } from "./schemas.ts";
+
+export const downloadExportRoute = createRoute({
+  method: "get",
+  path: "/submissions/exports/{job_id}/download",
+  tags: ["Submissions"],
+  operationId: "downloadSubmissionExport",
+  summary:
+    "Download an export through the signed link in its job's result (no other credentials; expires after 15 minutes)",
+  request: { params: ExportIdParam, query: SignedLinkQuery },
+  responses: {
+    200: {
+      description: "The CSV file (an attachment)",
+      content: { "text/csv": { schema: z.string() } },
+    },
+    403: errorResponse("forbidden"),
+    404: errorResponse("not_found"),
+    ...commonErrors,
+  },
+});
+
+export const downloadExportHandler: RouteHandler<typeof downloadExportRoute, AppEnv> = async (
+  c,
+) => {
+  const { job_id } = c.req.valid("param");
+  await requireSignedLink(c, exportDownloadPath(job_id), c.req.valid("query"));
+  const object = await c.env.FILES.get(exportKey(job_id));
+  if (!object) throw new ApiError("not_found", { detail: "This export no longer exists" });
+  const day = object.uploaded.toISOString().slice(0, 10);
+  return c.body(
+    object.body,
+    200,
+    untrustedFileHeaders(`submissions-${day}.csv`, "text/csv; charset=utf-8", object.size),
+  ) as never;
+};

@@ -1,0 +1,74 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env.ts";
+import { commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { ApiError } from "../../lib/problem.ts";
+import { verifyLink } from "../../services/submissions/links.ts";
+import { getSubmission } from "../../services/submissions/store.ts";
+import { SignedLinkQuery, SubmissionIdParam } from "./schemas.ts";
+
+export const fileDownloadPath = (id: string) => `/api/v2/submissions/${id}/file`;
+
+export const downloadFileRoute = createRoute({
+  method: "get",
+  path: "/submissions/{id}/file",
+  tags: ["Submissions"],
+  operationId: "downloadSubmissionFile",
+  summary:
+    "A submission's file, through the signed link in the admin list (no other credentials; expires after 5 minutes). Always an attachment.",
+  request: { params: SubmissionIdParam, query: SignedLinkQuery },
+  responses: {
+    200: {
+      description: "The file (Content-Disposition: attachment; X-Content-Type-Options: nosniff)",
+      content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+    },
+    403: errorResponse("forbidden"),
+    404: errorResponse("not_found"),
+    ...commonErrors,
+  },
+});
+
+/** Checks a signed link for `path`; a bad or expired signature is a 403. */
+export async function requireSignedLink(
+  c: Context<AppEnv>,
+  path: string,
+  query: { expires: number; signature: string },
+) {
+  const verdict = await verifyLink(c.get("config").JWT_SECRET, path, query.expires, query.signature);
+  if (!verdict.ok)
+    throw new ApiError("forbidden", {
+      detail:
+        verdict.error === "expired"
+          ? "This download link has expired; ask for a new one"
+          : "This download link is not valid",
+    });
+}
+
+/** RFC 6266 filename parameters: an ASCII fallback and the UTF-8 original. */
+export function attachment(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/**
+ * Headers for a file that came from outside: always downloaded, never rendered or
+ * sniffed, and sandboxed should a browser open it anyway.
+ */
+export const untrustedFileHeaders = (name: string, type: string, size: number) => ({
+  "Content-Type": type,
+  "Content-Length": String(size),
+  "Content-Disposition": attachment(name),
+  "X-Content-Type-Options": "nosniff",
+  "Content-Security-Policy": "default-src 'none'; sandbox",
+  "Cache-Control": "private, no-store",
+});
+
+export const downloadFileHandler: RouteHandler<typeof downloadFileRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  await requireSignedLink(c, fileDownloadPath(id), c.req.valid("query"));
+  const row = await getSubmission(c.get("db"), id);
+  const object = row?.fileKey ? await c.env.FILES.get(row.fileKey) : null;
+  if (!row || !object) throw new ApiError("not_found", { detail: "This submission has no file" });
+  const type = row.fileType ?? "application/octet-stream";
+  return c.body(object.body, 200, untrustedFileHeaders(row.fileName ?? "file", type, object.size)) as never;
+};
