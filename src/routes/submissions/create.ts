@@ -9,8 +9,18 @@ import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
 import { increment } from "../../observability/metrics.ts";
-import { fileKey, MAX_FILE_BYTES, type StoredFile, storeFile } from "../../services/submissions/files.ts";
-import { MultipartError, multipartBoundary, readMultipart, readText } from "../../services/submissions/multipart.ts";
+import {
+  fileKey,
+  MAX_FILE_BYTES,
+  type StoredFile,
+  storeFile,
+} from "../../services/submissions/files.ts";
+import {
+  MultipartError,
+  multipartBoundary,
+  readMultipart,
+  readText,
+} from "../../services/submissions/multipart.ts";
 import { insertSubmission } from "../../services/submissions/store.ts";
 import { verifyTurnstile } from "../../services/submissions/turnstile.ts";
 import { emitEvent } from "../../services/webhooks/events.ts";
@@ -156,7 +166,9 @@ async function checkTurnstile(c: Context<AppEnv>, token: string | undefined, id:
   if (verdict.ok) return;
   increment("submissions_turnstile_total", { outcome: verdict.error });
   if (verdict.error === "unavailable") {
-    c.get("logger").error("turnstile verification unavailable; refusing", { error: verdict.detail });
+    c.get("logger").error("turnstile verification unavailable; refusing", {
+      error: verdict.detail,
+    });
     throw new ApiError("service_unavailable", {
       detail: "The captcha cannot be checked right now; try again shortly",
       headers: { "Retry-After": "5" },
@@ -191,7 +203,14 @@ async function saveSubmission(
   emitEvent(
     unit,
     "submission.created",
-    { id, name: input.name, email: input.email, message: input.message, created_at: createdAt, file: fileDto },
+    {
+      id,
+      name: input.name,
+      email: input.email,
+      message: input.message,
+      created_at: createdAt,
+      file: fileDto,
+    },
     { ownerId: null },
   );
   // A deterministic job id: the confirmation exists once per submission, and the

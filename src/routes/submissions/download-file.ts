@@ -34,7 +34,12 @@ export async function requireSignedLink(
   path: string,
   query: { expires: number; signature: string },
 ) {
-  const verdict = await verifyLink(c.get("config").JWT_SECRET, path, query.expires, query.signature);
+  const verdict = await verifyLink(
+    c.get("config").JWT_SECRET,
+    path,
+    query.expires,
+    query.signature,
+  );
   if (!verdict.ok)
     throw new ApiError("forbidden", {
       detail:
@@ -70,5 +75,9 @@ export const downloadFileHandler: RouteHandler<typeof downloadFileRoute, AppEnv>
   const object = row?.fileKey ? await c.env.FILES.get(row.fileKey) : null;
   if (!row || !object) throw new ApiError("not_found", { detail: "This submission has no file" });
   const type = row.fileType ?? "application/octet-stream";
-  return c.body(object.body, 200, untrustedFileHeaders(row.fileName ?? "file", type, object.size)) as never;
+  return c.body(
+    object.body,
+    200,
+    untrustedFileHeaders(row.fileName ?? "file", type, object.size),
+  ) as never;
 };

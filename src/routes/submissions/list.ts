@@ -69,8 +69,7 @@ export const listSubmissionsHandler: RouteHandler<typeof listSubmissionsRoute, A
   return c.json(
     {
       data,
-      next_cursor:
-        page.value.hasMore && last ? encodeCursor({ s: SORT, k: [last.id] }) : null,
+      next_cursor: page.value.hasMore && last ? encodeCursor({ s: SORT, k: [last.id] }) : null,
     },
     200,
   );

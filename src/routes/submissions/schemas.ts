@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { SubmissionRow } from "../../db/schema.ts";
 import { withFormatPattern } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
+import { isPlainText } from "../../lib/text.ts";
 import { EXPORT_FORMATS } from "../../services/submissions/csv.ts";
 import { MAX_TOKEN_LENGTH } from "../../services/submissions/turnstile.ts";
 
@@ -10,16 +11,21 @@ export const HONEYPOT_FIELD = "website";
 /** The field the Turnstile widget adds to a form. */
 export const WIDGET_TOKEN_FIELD = "cf-turnstile-response";
 
-/** Every C0/C1 control character (and DEL), bidi controls and line/paragraph separators. */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-/** The same, but line feeds and tabs stay: a message has lines. */
-const MESSAGE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * `s` without the characters names may not hold ({@link isPlainText}: controls, bidi
+ * overrides, line separators, lone surrogates), except those in `keep`.
+ */
+function stripControls(s: string, keep = ""): string {
+  let out = "";
+  for (const ch of s) if (keep.includes(ch) || isPlainText(ch)) out += ch;
+  return out;
+}
 
 /** Control characters are removed (not refused): a pasted message should not bounce over an invisible byte. */
 const stripped = (max: number) =>
   z
     .string()
-    .transform((v) => v.replace(CONTROLS, "").trim())
+    .transform((v) => stripControls(v).trim())
     .pipe(z.string().min(1, "must not be empty").max(max));
 
 export const SubmissionFields = z.object({
@@ -32,7 +38,7 @@ export const SubmissionFields = z.object({
     .openapi({ example: "ada@example.com" }),
   message: z
     .string()
-    .transform((v) => v.replaceAll("\r\n", "\n").replace(MESSAGE_CONTROLS, "").trim())
+    .transform((v) => stripControls(v.replaceAll("\r\n", "\n"), "\n\t").trim())
     .pipe(z.string().min(1, "must not be empty").max(5000))
     .openapi({ example: "Hello! I would like a demo." }),
   turnstile_token: z.string().max(MAX_TOKEN_LENGTH).optional(),
@@ -45,7 +51,7 @@ export type SubmissionInput = z.output<typeof SubmissionFields>;
 const fieldsSchema = (file: boolean) => ({
   type: "object" as const,
   required: ["name", "email", "message"],
-  additionalProperties: !file ? false : true,
+  additionalProperties: file,
   properties: {
     name: {
       type: "string" as const,
@@ -169,8 +175,16 @@ export const CreateExportBody = z
   .openapi("CreateSubmissionExportRequest");
 
 export const SignedLinkQuery = z.object({
-  expires: z.coerce.number().int().min(0).max(2 ** 40),
-  signature: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/),
+  expires: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40),
+  signature: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_-]+$/),
 });
 
 export const SubmissionIdParam = z.object({

@@ -93,7 +93,11 @@ export async function storeFile(
       const problem = await add(chunk);
       if (problem) return await fail(writer, problem);
     }
-    for (let next = ended ? null : await iterator.next(); next && !next.done; next = await iterator.next()) {
+    for (
+      let next = ended ? null : await iterator.next();
+      next && !next.done;
+      next = await iterator.next()
+    ) {
       const problem = await add(next.value);
       if (problem) return await fail(writer, problem);
     }

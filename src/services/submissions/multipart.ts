@@ -181,8 +181,10 @@ export async function* readMultipart(
           bytes.consume(end + 4);
           break;
         }
-        if (bytes.buf.length > maxHeaderBytes) throw new MultipartError("a part's headers are too long");
-        if (!(await bytes.more())) throw new MultipartError("the body ends inside a part's headers");
+        if (bytes.buf.length > maxHeaderBytes)
+          throw new MultipartError("a part's headers are too long");
+        if (!(await bytes.more()))
+          throw new MultipartError("the body ends inside a part's headers");
       }
       let finished = false;
       async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {

@@ -20,7 +20,12 @@ export class R2ObjectWriter {
   #parts: R2UploadedPart[] = [];
   #size = 0;
 
-  constructor(bucket: R2Bucket, key: string, options: R2MultipartOptions = {}, partSize = PART_SIZE) {
+  constructor(
+    bucket: R2Bucket,
+    key: string,
+    options: R2MultipartOptions = {},
+    partSize = PART_SIZE,
+  ) {
     this.#bucket = bucket;
     this.#key = key;
     this.#options = options;

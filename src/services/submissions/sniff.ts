@@ -99,7 +99,12 @@ export function sanitizeFileName(name: string): string {
   for (const ch of base) {
     const c = ch.codePointAt(0)!;
     if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) continue;
-    if (c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+    if (
+      c === 0x2028 ||
+      c === 0x2029 ||
+      (c >= 0x202a && c <= 0x202e) ||
+      (c >= 0x2066 && c <= 0x2069)
+    )
       continue;
     if (ch === '"' || ch === "\\" || ch === ";") continue;
     out += ch;

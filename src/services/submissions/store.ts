@@ -25,8 +25,7 @@ export const insertSubmission = (db: Database, row: NewSubmission) =>
 const OPEN = "\u0002";
 const CLOSE = "\u0003";
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The FTS5 snippet as HTML: the submitter's text escaped, the matches in `<mark>`. */
 export const snippetHtml = (raw: string) =>
@@ -44,7 +43,11 @@ function conditions(f: SubmissionFilters, beforeId?: string): SQL[] {
 export function isFtsQueryError(error: unknown): boolean {
   for (let e: unknown = error, i = 0; e && i < 5; i++) {
     const message = e instanceof Error ? e.message : String(e);
-    if (/fts5: syntax error|unterminated string|no such column|unknown special query|fts5: .*(?:column|phrase)/i.test(message))
+    if (
+      /fts5: syntax error|unterminated string|no such column|unknown special query|fts5: .*(?:column|phrase)/i.test(
+        message,
+      )
+    )
       return true;
     e = e instanceof Error ? e.cause : undefined;
   }
@@ -137,7 +140,7 @@ export async function exportPage(
 /** Checks an FTS5 query without returning rows; `bad_query` when SQLite refuses it. */
 export async function checkQuery(db: Database, q: string): Promise<Result<true, "bad_query">> {
   try {
-    await db.all(sql`select rowid from submissions_fts where submissions_fts match ${q} limit 0`);
+    await db.all(sql`select rowid from submissions_fts where submissions_fts match ${q} limit 1`);
     return ok(true);
   } catch (error) {
     if (isFtsQueryError(error)) return err("bad_query");

@@ -1,15 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectProblem, expectStatus } from "../../helpers.ts";
-import {
-  bucketKeys,
-  countRows,
-  fields,
-  pdf,
-  png,
-  submitForm,
-  submitJson,
-} from "./helpers.ts";
+import { bucketKeys, countRows, fields, pdf, png, submitForm, submitJson } from "./helpers.ts";
 
 type Receipt = {
   id: string;
@@ -18,7 +10,9 @@ type Receipt = {
 };
 
 const row = (id: string) =>
-  env.DB.prepare("select * from submissions where id = ?").bind(id).first<Record<string, unknown>>();
+  env.DB.prepare("select * from submissions where id = ?")
+    .bind(id)
+    .first<Record<string, unknown>>();
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -27,7 +21,11 @@ describe("POST /api/v2/submissions (JSON)", () => {
     const receipt = await expectStatus<Receipt>(await submitJson(fields()), 201);
     expect(receipt.file).toBeNull();
     const stored = await row(receipt.id);
-    expect(stored).toMatchObject({ name: "Ada Lovelace", email: "ada@example.com", file_key: null });
+    expect(stored).toMatchObject({
+      name: "Ada Lovelace",
+      email: "ada@example.com",
+      file_key: null,
+    });
     const audit = await env.DB.prepare(
       "select actor_type from audit_logs where action = 'submission.created' and resource_id = ?",
     )
@@ -39,7 +37,10 @@ describe("POST /api/v2/submissions (JSON)", () => {
     )
       .bind(`%${receipt.id}%`)
       .first<{ body: string }>();
-    expect(JSON.parse(event!.body).data).toMatchObject({ id: receipt.id, email: "ada@example.com" });
+    expect(JSON.parse(event!.body).data).toMatchObject({
+      id: receipt.id,
+      email: "ada@example.com",
+    });
     const job = await env.DB.prepare("select type, status, payload from jobs where id = ?")
       .bind(`submission-confirmation.${receipt.id}`)
       .first<{ type: string; payload: string }>();
@@ -50,7 +51,10 @@ describe("POST /api/v2/submissions (JSON)", () => {
   it("strips control characters, keeps the message's line breaks", async () => {
     const receipt = await expectStatus<Receipt>(
       await submitJson(
-        fields({ name: "Ada\u0000 Love\u202Elace\u0007", message: "line one\r\nline\u0000 two\t!" }),
+        fields({
+          name: "Ada\u0000 Love\u202Elace\u0007",
+          message: "line one\r\nline\u0000 two\t!",
+        }),
       ),
       201,
     );
@@ -134,7 +138,9 @@ describe("Turnstile", () => {
 
   it("siteverify saying no is a 403", async () => {
     const { mockSiteverify } = await import("./helpers.ts");
-    mockSiteverify(() => Response.json({ success: false, "error-codes": ["invalid-input-response"] }));
+    mockSiteverify(() =>
+      Response.json({ success: false, "error-codes": ["invalid-input-response"] }),
+    );
     await expectProblem(await submitJson(fields(), { overrides: REAL }), 403);
   });
 
@@ -173,9 +179,8 @@ describe("POST /api/v2/submissions (multipart with a file)", () => {
       await submitForm(fields(), { name: "../../evil\u202Egnp.png", bytes, type: "image/png" }),
       201,
     );
-    const expected = Array.from(
-      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
-      (b) => b.toString(16).padStart(2, "0"),
+    const expected = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) =>
+      b.toString(16).padStart(2, "0"),
     ).join("");
     expect(receipt.file).toEqual({
       name: "evilgnp.png",
@@ -185,7 +190,9 @@ describe("POST /api/v2/submissions (multipart with a file)", () => {
     });
     const stored = await row(receipt.id);
     expect(stored!.file_key).toMatch(
-      new RegExp(`^submissions/${receipt.id}/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
+      new RegExp(
+        `^submissions/${receipt.id}/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`,
+      ),
     );
     const object = await env.FILES.get(stored!.file_key as string);
     expect(new Uint8Array(await object!.arrayBuffer())).toEqual(bytes);
@@ -203,7 +210,11 @@ describe("POST /api/v2/submissions (multipart with a file)", () => {
 
   it.each([
     ["an HTML page named .txt", "notes.txt", "<!DOCTYPE html><script>alert(1)</script>"],
-    ["an SVG named .png", "image.png", '<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>'],
+    [
+      "an SVG named .png",
+      "image.png",
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>',
+    ],
     ["a binary file", "tool.pdf", new Uint8Array([0x4d, 0x5a, 0x90, 0x00, 0x03])],
   ])("refuses %s (422 on file) and leaves nothing in R2", async (_, name, bytes) => {
     const before = await bucketKeys("submissions/");
@@ -263,8 +274,11 @@ describe("POST /api/v2/submissions (multipart with a file)", () => {
     const { exports } = await import("cloudflare:workers");
     const res = await exports.default.fetch("https://panel.test/api/v2/submissions", {
       method: "POST",
-      headers: { "content-type": "multipart/form-data; boundary=XYZ", "cf-connecting-ip": "198.51.100.200" },
-      body: "--XYZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda",
+      headers: {
+        "content-type": "multipart/form-data; boundary=XYZ",
+        "cf-connecting-ip": "198.51.100.200",
+      },
+      body: '--XYZ\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda',
     });
     await expectProblem(res, 400, "bad-request");
   });

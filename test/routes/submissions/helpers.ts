@@ -23,8 +23,12 @@ export function formBody(values: Record<string, string>, file?: Upload): FormDat
   const form = new FormData();
   for (const [k, v] of Object.entries(values)) form.append(k, v);
   if (file) {
-    const bytes = typeof file.bytes === "string" ? new TextEncoder().encode(file.bytes) : file.bytes;
-    form.append("file", new File([bytes], file.name, { type: file.type ?? "application/octet-stream" }));
+    const bytes =
+      typeof file.bytes === "string" ? new TextEncoder().encode(file.bytes) : file.bytes;
+    form.append(
+      "file",
+      new File([bytes], file.name, { type: file.type ?? "application/octet-stream" }),
+    );
   }
   return form;
 }
@@ -32,7 +36,10 @@ export function formBody(values: Record<string, string>, file?: Upload): FormDat
 /** POST /api/v2/submissions as JSON, from a fresh IP unless one is given. */
 export function submitJson(
   body: unknown,
-  { ip = uniqueIp(), overrides }: { ip?: string; overrides?: Partial<Bindings> & Record<string, unknown> } = {},
+  {
+    ip = uniqueIp(),
+    overrides,
+  }: { ip?: string; overrides?: Partial<Bindings> & Record<string, unknown> } = {},
 ) {
   const init = {
     method: "POST",
@@ -48,7 +55,10 @@ export function submitJson(
 export async function submitForm(
   values: Record<string, string>,
   file?: Upload,
-  { ip = uniqueIp(), overrides }: { ip?: string; overrides?: Partial<Bindings> & Record<string, unknown> } = {},
+  {
+    ip = uniqueIp(),
+    overrides,
+  }: { ip?: string; overrides?: Partial<Bindings> & Record<string, unknown> } = {},
 ) {
   const request = new Request(`${BASE}/api/v2/submissions`, {
     method: "POST",
@@ -96,6 +106,16 @@ export function mockSiteverify(reply: (form: URLSearchParams) => Response | Prom
 
 /** A minimal PNG signature (8 bytes) followed by `rest`. */
 export const png = (rest = "") =>
-  new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new TextEncoder().encode(rest)]);
+  new Uint8Array([
+    0x89,
+    0x50,
+    0x4e,
+    0x47,
+    0x0d,
+    0x0a,
+    0x1a,
+    0x0a,
+    ...new TextEncoder().encode(rest),
+  ]);
 
 export const pdf = (rest = "") => new TextEncoder().encode(`%PDF-1.7\n${rest}\n%%EOF\n`);
