@@ -118,15 +118,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -161,6 +152,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -334,27 +334,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
-                };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -368,6 +347,27 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 502;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/ip-rules": {
@@ -387,6 +387,18 @@ export type AppSchema = {
                 };
             };
             output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -400,18 +412,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 409;
-        } | {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
-            output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/api-keys": {
@@ -486,15 +486,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -509,6 +500,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
@@ -766,21 +766,6 @@ export type AppSchema = {
                     error?: string | undefined;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 302;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -877,6 +862,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
         };
     };
     "/api/v2/auth/refresh": {
@@ -1057,21 +1057,6 @@ export type AppSchema = {
                     sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 304;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -1118,6 +1103,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $post: {
             input: {
@@ -1209,15 +1209,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -1252,8 +1243,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
@@ -1261,8 +1251,9 @@ export type AppSchema = {
             };
             output: {};
             outputFormat: string;
-            status: 304;
-        } | {
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -1325,6 +1316,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $patch: {
             input: {
@@ -1641,7 +1641,7 @@ export type AppSchema = {
                     id: string;
                 };
                 query: {
-                    expires: unknown;
+                    expires: string;
                     signature: string;
                 };
             };
@@ -1665,7 +1665,7 @@ export type AppSchema = {
                     id: string;
                 };
                 query: {
-                    expires: unknown;
+                    expires: string;
                     signature: string;
                 };
             };
@@ -1689,7 +1689,7 @@ export type AppSchema = {
                     id: string;
                 };
                 query: {
-                    expires: unknown;
+                    expires: string;
                     signature: string;
                 };
             };
@@ -1755,7 +1755,7 @@ export type AppSchema = {
                     job_id: string;
                 };
                 query: {
-                    expires: unknown;
+                    expires: string;
                     signature: string;
                 };
             };
@@ -1779,7 +1779,7 @@ export type AppSchema = {
                     job_id: string;
                 };
                 query: {
-                    expires: unknown;
+                    expires: string;
                     signature: string;
                 };
             };
@@ -1803,7 +1803,7 @@ export type AppSchema = {
                     job_id: string;
                 };
                 query: {
-                    expires: unknown;
+                    expires: string;
                     signature: string;
                 };
             };
@@ -1877,15 +1877,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -1920,6 +1911,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 409;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -2123,15 +2123,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -2166,6 +2157,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {

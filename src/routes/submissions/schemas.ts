@@ -21,6 +21,9 @@ function stripControls(s: string, keep = ""): string {
   return out;
 }
 
+/** At least one character that is neither white space nor one that is stripped. */
+const VISIBLE = "[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]";
+
 /** Control characters are removed (not refused): a pasted message should not bounce over an invisible byte. */
 const stripped = (max: number) =>
   z
@@ -29,84 +32,79 @@ const stripped = (max: number) =>
     .pipe(z.string().min(1, "must not be empty").max(max));
 
 export const SubmissionFields = z.object({
-  name: stripped(200).openapi({ example: "Ada Lovelace" }),
-  email: z
-    .string()
-    .trim()
+  name: stripped(200).openapi({
+    example: "Ada Lovelace",
+    pattern: VISIBLE,
+    description: "Control characters are removed; blank after that is refused",
+  }),
+  email: withFormatPattern(z.email({ error: "must be an e-mail address" }))
     .max(254)
-    .pipe(withFormatPattern(z.email({ error: "must be an e-mail address" })))
     .openapi({ example: "ada@example.com" }),
   message: z
     .string()
     .transform((v) => stripControls(v.replaceAll("\r\n", "\n"), "\n\t").trim())
     .pipe(z.string().min(1, "must not be empty").max(5000))
-    .openapi({ example: "Hello! I would like a demo." }),
-  turnstile_token: z.string().max(MAX_TOKEN_LENGTH).optional(),
+    .openapi({
+      example: "Hello! I would like a demo.",
+      pattern: VISIBLE,
+      description: "Line breaks and tabs are kept, other control characters removed",
+    }),
+  turnstile_token: z
+    .string()
+    .max(MAX_TOKEN_LENGTH)
+    .optional()
+    .openapi({ description: "The Turnstile widget's token; missing or refused is a 403" }),
   [WIDGET_TOKEN_FIELD]: z.string().max(MAX_TOKEN_LENGTH).optional(),
-  [HONEYPOT_FIELD]: z.string().max(2000).optional(),
+  [HONEYPOT_FIELD]: z.string().optional().openapi({
+    description:
+      "Honeypot: hide it from people and leave it empty. A filled-in value gets a 201 and nothing is stored.",
+  }),
 });
 
 export type SubmissionInput = z.output<typeof SubmissionFields>;
 
-const fieldsSchema = (file: boolean) => ({
-  type: "object" as const,
-  required: ["name", "email", "message"],
-  additionalProperties: file,
-  properties: {
-    name: {
-      type: "string" as const,
-      minLength: 1,
-      maxLength: 200,
-      description: "Control characters are removed; blank after that is refused",
-      example: "Ada Lovelace",
-    },
-    email: { type: "string" as const, format: "email", maxLength: 254, example: "ada@example.com" },
-    message: {
-      type: "string" as const,
-      minLength: 1,
-      maxLength: 5000,
-      description: "Line breaks and tabs are kept, other control characters removed",
-      example: "Hello! I would like a demo.",
-    },
-    turnstile_token: {
-      type: "string" as const,
-      maxLength: MAX_TOKEN_LENGTH,
-      description: "The Turnstile widget's token; missing or refused is a 403",
-    },
-    [WIDGET_TOKEN_FIELD]: {
-      type: "string" as const,
-      maxLength: MAX_TOKEN_LENGTH,
-      description: "The same token under the name the widget gives its hidden input",
-    },
-    [HONEYPOT_FIELD]: {
-      type: "string" as const,
-      maxLength: 2000,
-      description:
-        "Honeypot: hide it from people and leave it empty. A filled-in value gets a 201 and nothing is stored.",
-    },
-    ...(file
-      ? {
+/**
+ * The JSON body. A form (multipart) carries the same fields plus `file`; the
+ * handler reads it as a stream and validates its fields with {@link SubmissionFields}.
+ */
+export const SubmissionBody = SubmissionFields.strict().openapi("SubmissionRequest");
+
+/**
+ * The route's body. Both kinds are validated by {@link SubmissionBody}: the route's
+ * form middleware streams a multipart body's file to R2 and hands its fields on as
+ * JSON (a validator reading the form itself would hold the whole body in memory).
+ */
+export const createSubmissionBody = {
+  required: true,
+  content: {
+    "application/json": { schema: SubmissionBody },
+    "multipart/form-data": {
+      schema: {
+        type: "object" as const,
+        required: ["name", "email", "message"],
+        properties: {
+          name: { type: "string" as const, maxLength: 200, pattern: VISIBLE },
+          email: { type: "string" as const, format: "email", maxLength: 254 },
+          message: { type: "string" as const, maxLength: 5000, pattern: VISIBLE },
+          turnstile_token: { type: "string" as const, maxLength: MAX_TOKEN_LENGTH },
+          [WIDGET_TOKEN_FIELD]: {
+            type: "string" as const,
+            maxLength: MAX_TOKEN_LENGTH,
+            description: "The token under the name the Turnstile widget gives its hidden input",
+          },
+          [HONEYPOT_FIELD]: {
+            type: "string" as const,
+            description: "Honeypot: hide it from people and leave it empty",
+          },
           file: {
             type: "string" as const,
             format: "binary",
             description:
               "Optional, at most 10 MiB: PDF, PNG, JPEG, GIF, WebP, plain text or CSV, judged by the file's content",
           },
-        }
-      : {}),
-  },
-});
-
-/**
- * The request body, documented only: the handler validates it (JSON and multipart
- * alike) with {@link SubmissionFields}, because a validator declared on the route
- * would read a multipart body into memory before the handler could stream its file.
- */
-export const createSubmissionBody = {
-  required: true,
-  content: {
-    "application/json": { schema: fieldsSchema(false) },
-    "multipart/form-data": { schema: fieldsSchema(true) },
+        },
+      },
+    },
   },
 };
 
@@ -175,16 +173,20 @@ export const CreateExportBody = z
   .openapi("CreateSubmissionExportRequest");
 
 export const SignedLinkQuery = z.object({
-  expires: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 40),
+  expires: z
+    .string()
+    .regex(/^[0-9]{1,12}$/, "must be a Unix time in seconds")
+    .transform(Number)
+    .openapi({ param: { name: "expires", in: "query" }, description: "Unix seconds" }),
   signature: z
     .string()
     .min(1)
     .max(128)
-    .regex(/^[A-Za-z0-9_-]+$/),
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .openapi({
+      param: { name: "signature", in: "query" },
+      description: "HMAC-SHA256, base64url",
+    }),
 });
 
 export const SubmissionIdParam = z.object({

@@ -75,8 +75,9 @@ describe("POST /api/v2/submissions (JSON)", () => {
 
   it("refuses fields it does not know (422) and a body that is not an object", async () => {
     const unknown = await expectProblem(await submitJson({ ...fields(), admin: true }), 422);
-    expect(unknown.errors).toEqual([{ path: "admin", message: "is not a field of this request" }]);
+    expect(unknown.errors![0]!.message).toContain("admin");
     await expectProblem(await submitJson([fields()]), 422);
+    await expectProblem(await submitJson("{not json"), 400, "malformed-json");
   });
 
   it("a filled-in honeypot gets a 201 and nothing is stored", async () => {

@@ -151,7 +151,9 @@ describe("POST /api/v2/submissions/exports", () => {
     });
     const bytes = new Uint8Array(await (await download(result.download_url)).arrayBuffer());
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // the UTF-8 BOM
-    const rows = parseCsv(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.slice(3)));
+    const rows = parseCsv(
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.slice(3)),
+    );
     const messages = rows.slice(1).map((r) => r[4]);
     expect(messages).toEqual(
       expect.arrayContaining([
