@@ -193,28 +193,23 @@ try {
   );
 
   // 3. Export of EXPORT_ROWS rows
+  // Seeded inside D1 in chunks of 10,000 (one statement each, through the FTS
+  // trigger like any insert): UUIDv7-shaped, time-ordered ids, as the API mints them.
   const start = Date.now() - EXPORT_ROWS;
-  const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
-  const insert = app.db.prepare(
-    "insert into submissions (id, name, email, message, created_at) values (?, ?, ?, ?, ?)",
-  );
-  for (let i = 0; i < EXPORT_ROWS; i += 500) {
-    const batch = [];
-    for (let j = i; j < Math.min(EXPORT_ROWS, i + 500); j++) {
-      const t = start + j;
-      // UUIDv7-shaped, time-ordered ids, as the API mints them.
-      const id = `${hex(t, 12).slice(0, 8)}-${hex(t, 12).slice(8)}-7000-8000-${hex(j, 12)}`;
-      batch.push(
-        insert.bind(
-          id,
-          `Person ${j}`,
-          `p${j}@example.com`,
-          `Message number ${j}: ${"lorem ipsum ".repeat(8)}`,
-          new Date(t).toISOString(),
-        ),
-      );
-    }
-    await app.db.batch(batch);
+  for (let from = 0; from < EXPORT_ROWS; from += 10_000) {
+    const to = Math.min(EXPORT_ROWS, from + 10_000) - 1;
+    await app.db
+      .prepare(
+        `insert into submissions (id, name, email, message, created_at)
+         with recursive n(i) as (select ?1 union all select i + 1 from n where i < ?2)
+         select printf('%08x-%04x-7000-8000-%012x', (?3 + i) / 65536, (?3 + i) % 65536, i),
+                'Person ' || i, 'p' || i || '@example.com',
+                'Message number ' || i || ': ' || 'lorem ipsum lorem ipsum lorem ipsum lorem ipsum lorem ipsum lorem ipsum',
+                strftime('%Y-%m-%dT%H:%M:%fZ', (?3 + i) / 1000.0, 'unixepoch')
+         from n`,
+      )
+      .bind(from, to, start)
+      .run();
   }
   const session = (await (
     await fetch(`${app.url}/api/v2/auth/register`, {

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { nowIso } from "../lib/ids.ts";
+import { deleteOldExports, EXPORT_KEEP_MS } from "../services/submissions/export.ts";
 import { deleteExpired } from "../services/submissions/store.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -25,7 +26,8 @@ async function deleteInBatches(db: Database, table: string, where: SQL): Promise
  * refresh tokens past expiry (or revoked > 7 days ago), API keys revoked or expired
  * more than 30 days ago, expired idempotency records, finished jobs and outbox rows
  * older than 30 days, webhook delivery logs older than 30 days, and (given the FILES
- * bucket) submissions older than the retention period with their files. Returns the
+ * bucket) submissions older than the retention period with their files, and export
+ * files older than a day. Returns the
  * count per table.
  */
 export async function runMaintenance(
@@ -38,9 +40,13 @@ export async function runMaintenance(
   const expired = submissions
     ? await deleteExpired(db, submissions.files, at(submissions.retentionDays * DAY))
     : { rows: 0, files: 0 };
+  const exports = submissions
+    ? await deleteOldExports(submissions.files, new Date(now - EXPORT_KEEP_MS))
+    : 0;
   return {
     submissions: expired.rows,
     submission_files: expired.files,
+    submission_exports: exports,
     refresh_tokens: await deleteInBatches(
       db,
       "refresh_tokens",

@@ -55,3 +55,17 @@ export async function writeExport(
   }
   return { key, rows, bytes: writer.size };
 }
+
+/** How long an export object is kept: its link lives 15 minutes, a day covers any retry. */
+export const EXPORT_KEEP_MS = 24 * 60 * 60_000;
+
+/**
+ * Deletes export objects uploaded before `cutoff`, at most `limit` per call (one
+ * listing page; the nightly run keeps up with any realistic export rate).
+ */
+export async function deleteOldExports(bucket: R2Bucket, cutoff: Date, limit = 1000) {
+  const page = await bucket.list({ prefix: "exports/", limit });
+  const old = page.objects.filter((o) => o.uploaded < cutoff).map((o) => o.key);
+  if (old.length) await bucket.delete(old);
+  return old.length;
+}

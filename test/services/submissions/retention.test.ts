@@ -5,6 +5,7 @@ import { getDatabase } from "../../../src/db/client.ts";
 import type { Bindings } from "../../../src/env.ts";
 import worker from "../../../src/index.ts";
 import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
+import { deleteOldExports } from "../../../src/services/submissions/export.ts";
 import { deleteExpired } from "../../../src/services/submissions/store.ts";
 
 const DAY = 86_400_000;
@@ -77,5 +78,15 @@ describe("submission retention (nightly clean-up)", () => {
     expect(second.rows).toBe(3);
     expect(first.files + second.files).toBe(4);
     expect((await deleteExpired(db, env.FILES, cutoff)).rows).toBe(0);
+  });
+
+  it("deletes export files older than the cutoff, not newer ones", async () => {
+    await env.FILES.put("exports/old-job.csv", "id\r\n");
+    await env.FILES.put("submissions/keep/me", "%PDF-1.7");
+    expect(await deleteOldExports(env.FILES, new Date(Date.now() - 60_000))).toBe(0);
+    expect(await env.FILES.head("exports/old-job.csv")).not.toBeNull();
+    expect(await deleteOldExports(env.FILES, new Date(Date.now() + 60_000))).toBe(1);
+    expect(await env.FILES.head("exports/old-job.csv")).toBeNull();
+    expect(await env.FILES.head("submissions/keep/me")).not.toBeNull();
   });
 });
