@@ -10,6 +10,7 @@ import { concurrencyLimit } from "./middleware/concurrency.ts";
 import { config } from "./middleware/config.ts";
 import { requireJsonBody } from "./middleware/content-type.ts";
 import { cors } from "./middleware/cors.ts";
+import { d1Session } from "./middleware/d1-session.ts";
 import { ipRules } from "./middleware/ip-rules.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
@@ -40,7 +41,7 @@ export interface AppOptions {
  * Middleware order is deliberate:
  * request id → trace → access log (sees every outcome, errors included) → timing →
  * security headers → [/health/live answers here] → config (secrets validated; 500
- * problem if missing) → CORS →
+ * problem if missing) → D1 session (read replicas, bookmark) → CORS →
  * IP deny list / admin allowlist →
  * 405 detection → body limit → content type → time budget → compression →
  * authentication (/api/* only; route guards decide who may call) → routes.
@@ -59,6 +60,7 @@ export function createApp(options: AppOptions = {}) {
   // route answers that case with the 500 `misconfigured` problem.
   const live = app.route("/", livenessRouter);
   app.use(config());
+  app.use(d1Session());
   app.use(cors());
   // Deny list and admin allowlist guard the API; health probes and docs stay reachable.
   app.use("/api/*", ipRules());

@@ -161,11 +161,13 @@ export class RequestWrite extends WriteUnit {
 export const requestWrite = (c: Context<AppEnv>) => new RequestWrite(c);
 
 /**
- * Records an audit entry on its own, for actions whose effect lives outside D1
- * (KV rules, cache purges, sign-in events).
+ * Records audit entries on their own, in one batch, for actions whose effect lives
+ * outside D1 (KV rules, cache purges, sign-in events).
  */
-export async function auditOnly(c: Context<AppEnv>, entry: RouteAudit): Promise<void> {
-  await requestWrite(c).audit(entry).commit();
+export async function auditOnly(c: Context<AppEnv>, ...entries: RouteAudit[]): Promise<void> {
+  const unit = requestWrite(c);
+  for (const entry of entries) unit.audit(entry);
+  await unit.commit();
 }
 
 /** A mutation outside a request (cron, queue consumer): audit entries say `system` unless given. */

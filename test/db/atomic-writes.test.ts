@@ -36,6 +36,8 @@ const TABLES: Record<string, string> = {
     "seq, id, created_at, actor_type, actor_id, action, resource_type, resource_id, summary, ip, user_agent, request_id",
   jobs: "*",
   idempotency_keys: "*",
+  webhook_events: "*",
+  webhook_deliveries: "*",
 };
 
 async function snapshot() {
@@ -102,7 +104,9 @@ beforeAll(async () => {
   operator = await userWithRole("operator");
 });
 
-describe("a failing database leaves no partial state", () => {
+// Each case replays its request once per statement of its batch (a server write also
+// records its webhook event and fan-out): seconds on a busy machine.
+describe("a failing database leaves no partial state", { timeout: 30_000 }, () => {
   it("server create (with an Idempotency-Key, whose claim is released too)", async () => {
     const body = serverBody();
     const { res, points } = await atEveryStatement(() => ({

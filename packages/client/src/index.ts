@@ -17,6 +17,7 @@ export {
 } from "./signature.js";
 export {
   verifyWebhook,
+  type WebhookEvent,
   type WebhookHeaders,
   WebhookVerificationError,
 } from "./webhooks.js";

@@ -5,6 +5,19 @@ export class WebhookVerificationError extends Error {
   override name = "WebhookVerificationError";
 }
 
+/**
+ * The body of every edgepanel webhook delivery. `id` is also the `webhook-id` header
+ * (the same on every retry: deduplicate on it); `type` is the event type, e.g.
+ * `server.created`; `data` is the resource the event is about.
+ */
+export interface WebhookEvent<T = Record<string, unknown>> {
+  id: string;
+  type: string;
+  /** When the event happened (RFC 3339). */
+  timestamp: string;
+  data: T;
+}
+
 /** Request headers as any runtime hands them over: `Headers`, or Node's plain object. */
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
 
@@ -49,7 +62,7 @@ function headerRecord(headers: WebhookHeaders): Record<string, string> {
  *   throw err;
  * }
  */
-export function verifyWebhook<T = unknown>(
+export function verifyWebhook<T = WebhookEvent>(
   secret: string,
   headers: WebhookHeaders,
   body: string | Uint8Array | ArrayBuffer,

@@ -1,18 +1,17 @@
-import { githubAuth } from "@hono/oauth-providers/github";
-import { googleAuth } from "@hono/oauth-providers/google";
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
 import { deleteCookie } from "hono/cookie";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { oauthProvider } from "../../middleware/oauth-provider.ts";
 import { resilientFetch } from "../../outbound/fetch.ts";
 import { type ProviderProfile, signInWithProvider } from "../../services/auth/oauth.ts";
 import { TokenResponse } from "./schemas.ts";
 import { signIn } from "./sign-in.ts";
 
 export const oauthRoute = createRoute({
+  middleware: oauthProvider(),
   method: "get",
   path: "/auth/oauth/{provider}",
   tags: ["Auth"],
@@ -44,27 +43,6 @@ export const oauthRoute = createRoute({
   },
 });
 
-type OAuthVars = {
-  Variables: {
-    token?: { token: string; expires_in?: number };
-    "refresh-token"?: { token: string; expires_in?: number };
-    "user-google"?: { id: string; email?: string; verified_email?: boolean; name?: string };
-    "user-github"?: { id: number; email?: string; name?: string | null; login: string };
-  };
-};
-
-/** Runs the library middleware and captures the identity it fetched, if it got that far. */
-async function runProvider(
-  c: Parameters<RouteHandler<typeof oauthRoute, AppEnv>>[0],
-  mw: MiddlewareHandler<OAuthVars>,
-): Promise<Response | "done"> {
-  let reached = false;
-  const res = await mw(c as never, async () => {
-    reached = true;
-  });
-  return reached ? "done" : (res as Response);
-}
-
 /** GitHub's profile says which address is primary, not whether it is verified: ask. */
 async function githubEmailVerified(
   token: string,
@@ -87,54 +65,20 @@ async function githubEmailVerified(
   return emails.some((e) => e.email.toLowerCase() === email.toLowerCase() && e.verified);
 }
 
+/**
+ * The provider's callback, once `oauthProvider` (the route's middleware) has exchanged
+ * the code and fetched the profile: signs the identity in and answers tokens.
+ */
 export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) => {
   const { provider } = c.req.valid("param");
-  const query = c.req.valid("query");
-  const cfg = c.get("config");
-  const creds =
-    provider === "google"
-      ? { id: cfg.GOOGLE_CLIENT_ID, secret: cfg.GOOGLE_CLIENT_SECRET }
-      : { id: cfg.GITHUB_CLIENT_ID, secret: cfg.GITHUB_CLIENT_SECRET };
-  if (!creds.id || !creds.secret) {
-    throw new ApiError("not_found", {
-      detail: `Sign-in with ${provider} is not configured on this deployment`,
-    });
-  }
-  if (query.error) {
-    deleteCookie(c, "state", { path: "/", secure: true });
-    throw new ApiError("unauthorized", {
-      detail: `The ${provider} sign-in was not completed: ${query.error.slice(0, 64)}`,
-    });
-  }
-  const redirectUri = new URL(c.req.url);
-  redirectUri.search = "";
-  const mw =
-    provider === "google"
-      ? googleAuth({
-          client_id: creds.id,
-          client_secret: creds.secret,
-          scope: ["openid", "email", "profile"],
-          redirect_uri: redirectUri.toString(),
-        })
-      : githubAuth({
-          client_id: creds.id,
-          client_secret: creds.secret,
-          scope: ["read:user", "user:email"],
-          oauthApp: true,
-          redirect_uri: redirectUri.toString(),
-        });
-  const outcome = await runProvider(c, mw as MiddlewareHandler<OAuthVars>);
-  if (outcome !== "done") return outcome as never;
   deleteCookie(c, "state", { path: "/", secure: true });
 
-  const vars = c as unknown as {
-    get<K extends keyof OAuthVars["Variables"]>(k: K): OAuthVars["Variables"][K];
-  };
-  const token = vars.get("token")?.token ?? null;
+  const token = c.get("token")?.token ?? null;
+  const refreshToken = c.get("refresh-token")?.token ?? null;
   let profile: ProviderProfile;
   if (provider === "google") {
-    const u = vars.get("user-google");
-    if (!u) throw new ApiError("unauthorized", { detail: "Google returned no profile" });
+    const u = c.get("user-google");
+    if (!u?.id) throw new ApiError("unauthorized", { detail: "Google returned no profile" });
     profile = {
       provider,
       accountId: String(u.id),
@@ -142,11 +86,11 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
       emailVerified: u.verified_email === true,
       name: u.name ?? "",
       accessToken: token,
-      refreshToken: vars.get("refresh-token")?.token ?? null,
+      refreshToken,
     };
   } else {
-    const u = vars.get("user-github");
-    if (!u) throw new ApiError("unauthorized", { detail: "GitHub returned no profile" });
+    const u = c.get("user-github");
+    if (!u?.id) throw new ApiError("unauthorized", { detail: "GitHub returned no profile" });
     const email = u.email ?? null;
     profile = {
       provider,
@@ -156,13 +100,13 @@ export const oauthHandler: RouteHandler<typeof oauthRoute, AppEnv> = async (c) =
         email !== null &&
         token !== null &&
         (await githubEmailVerified(token, email, c.get("trace").traceparent)),
-      name: u.name ?? u.login,
+      name: u.name ?? u.login ?? "",
       accessToken: token,
-      refreshToken: vars.get("refresh-token")?.token ?? null,
+      refreshToken,
     };
   }
 
-  const ring = await keyringFor(cfg);
+  const ring = await keyringFor(c.get("config"));
   const result = await signInWithProvider(c.get("db"), ring, profile);
   if (!result.ok) {
     throw new ApiError("forbidden", {

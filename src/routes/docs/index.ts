@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { edgeCache } from "../../cache/edge.ts";
 import type { AppEnv } from "../../env.ts";
 import { htmlPage } from "../../lib/html.ts";
+import { edgeCache } from "../../middleware/edge-cache.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { docsPage } from "./page.ts";
 
@@ -11,7 +11,7 @@ export const OPENAPI_PATH = "/openapi.json";
  * `GET /openapi.json` (OpenAPI 3.1 generated from the zod route definitions) and
  * `GET /docs` (Scalar's API reference, its script served by us as a static asset).
  * Both are the same for everyone and cached at the edge under the `docs` tag; the
- * page's nonce is renewed on every hit (src/cache/edge.ts).
+ * page's nonce is renewed on every hit (src/middleware/edge-cache.ts).
  */
 export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

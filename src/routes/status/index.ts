@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import { html, raw } from "hono/html";
-import { edgeCache } from "../../cache/edge.ts";
 import { servers } from "../../db/schema.ts";
 import { createRouter } from "../../lib/create-router.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { htmlPage } from "../../lib/html.ts";
+import { edgeCache } from "../../middleware/edge-cache.ts";
 import { CHECK_TIMEOUT_MS } from "../health/ready.ts";
 
 /**

@@ -8,7 +8,7 @@ import {
   type WebhookDeliveryRow,
   type WebhookEndpointRow,
 } from "../../db/schema.ts";
-import { withFormatPattern } from "../../lib/openapi.ts";
+import { HTTP_URL_PATTERN, withFormatPattern } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { outboundUrlSchema } from "../../outbound/url-schema.ts";
 
@@ -24,11 +24,13 @@ const EventsSchema = z
   .refine((t) => new Set(t).size === t.length, { message: "event types must be unique" })
   .openapi({ uniqueItems: true, example: ["server.created", "server.deleted"] });
 
+// The document states the production rule (https only); development also takes http.
+const HTTPS_URL_PATTERN = HTTP_URL_PATTERN.replace("^https?://", "^https://");
 const UrlSchema = outboundUrlSchema(
   "webhook",
   "that edgepanel POSTs signed events to",
   "https://hooks.example.com/edgepanel",
-);
+).openapi({ pattern: HTTPS_URL_PATTERN });
 
 const DescriptionSchema = z.string().trim().max(256).nullable().openapi({ example: "Deploy bot" });
 

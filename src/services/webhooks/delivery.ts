@@ -137,18 +137,14 @@ async function send(
  */
 export async function attemptDelivery(ctx: AttemptContext): Promise<Record<string, unknown>> {
   const { db, deliveryId, attempt, config, logger } = ctx;
-  const recorded = await db
-    .select({ id: webhookAttempts.id })
-    .from(webhookAttempts)
-    .where(and(eq(webhookAttempts.deliveryId, deliveryId), eq(webhookAttempts.attempt, attempt)))
-    .get();
-  if (recorded) return { attempt, replayed: true };
+  // One read: the delivery, its endpoint and event, and whether this attempt is recorded.
   const row = await db
     .select({
       delivery: webhookDeliveries,
       endpoint: webhookEndpoints,
       body: webhookEvents.body,
       traceparent: webhookEvents.traceparent,
+      recorded: sql<number>`exists (select 1 from ${webhookAttempts} where ${webhookAttempts.deliveryId} = ${deliveryId} and ${webhookAttempts.attempt} = ${attempt})`,
     })
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
@@ -156,6 +152,7 @@ export async function attemptDelivery(ctx: AttemptContext): Promise<Record<strin
     .where(eq(webhookDeliveries.id, deliveryId))
     .get();
   if (!row) return { attempt, skipped: "delivery or endpoint deleted" };
+  if (row.recorded) return { attempt, replayed: true };
   const { delivery, endpoint } = row;
   if (delivery.status !== "pending") return { attempt, skipped: `delivery ${delivery.status}` };
 
