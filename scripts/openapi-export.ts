@@ -17,8 +17,9 @@ const env = { ENVIRONMENT: "development", CORS_ORIGINS: "", LOG_LEVEL: "error", 
 const res = await createApp().request("https://edgepanel.example/openapi.json", {}, env);
 if (!res.ok) throw new Error(`openapi.json answered ${res.status}: ${await res.text()}`);
 const doc = (await res.json()) as { servers?: unknown };
-// The exported file is deployment-neutral: no server URL.
-delete doc.servers;
+// The exported file is deployment-neutral: its server is relative, i.e. wherever the
+// document is served from (OpenAPI 3.1 §4.8.5), as each deployment serves it.
+doc.servers = [{ url: "/", description: "The deployment that serves this document" }];
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
 console.log(`wrote ${out}`);

@@ -327,7 +327,7 @@ function featureSecrets(
  * variable (never its value). {@link loadConfig} is the memoised entry point.
  */
 export function parseConfig(
-  env: Record<string, unknown>,
+  env: object,
   features: Readonly<Record<string, Feature>> = FEATURES,
 ): Config | ConfigError {
   const raw: Record<string, unknown> = { ...env };
@@ -374,7 +374,7 @@ const memo = new WeakMap<object, Config | ConfigError>();
 export function loadConfig(env: Bindings): Config {
   let result = memo.get(env);
   if (!result) {
-    result = parseConfig(env as unknown as Record<string, unknown>);
+    result = parseConfig(env);
     memo.set(env, result);
   }
   if (result instanceof ConfigError) throw result;

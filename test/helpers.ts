@@ -1,5 +1,16 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import type { z } from "@hono/zod-openapi";
 import { expect } from "vitest";
+import { getDatabase } from "../src/db/client.ts";
+import { Mutation } from "../src/db/mutation.ts";
+import { insertUser, newUserRow } from "../src/db/queries/users.ts";
+import type { Role } from "../src/db/schema.ts";
+import { loadConfig } from "../src/env.ts";
+import { ProblemSchema } from "../src/lib/openapi.ts";
+import { hashPassword } from "../src/lib/password.ts";
+import { CreatedApiKeySchema } from "../src/routes/api-keys/schemas.ts";
+import { TokenResponse, toUserDto } from "../src/routes/auth/schemas.ts";
+import { newSession, recordSession } from "../src/services/auth/session.ts";
 
 export const BASE = "https://panel.test";
 
@@ -43,21 +54,28 @@ export async function expectStatus<T = Record<string, unknown>>(
   return (text ? JSON.parse(text) : null) as T;
 }
 
-/** Asserts an RFC 9457 problem response and returns it. */
+/**
+ * Asserts the status and that the body matches the route's own response schema
+ * (printing the schema's complaints on failure), and returns the body as sent:
+ * parsing would strip members the test may want to see are absent.
+ */
+export async function expectBody<S extends z.ZodType>(
+  res: Response,
+  status: number,
+  schema: S,
+): Promise<z.infer<S>> {
+  const body = await expectStatus<unknown>(res, status);
+  const parsed = schema.safeParse(body);
+  expect(parsed.success, `schema: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+  return body as z.infer<S>;
+}
+
+/** Asserts an RFC 9457 problem response and returns it (extension members included). */
 export async function expectProblem(res: Response, status: number, type?: string) {
-  const body = await expectStatus<{
-    type: string;
-    title: string;
-    status: number;
-    detail: string;
-    instance: string;
-    request_id: string;
-    errors?: { path: string; message: string }[];
-  }>(res, status);
+  const body = await expectBody(res, status, ProblemSchema.loose());
   expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(body.status).toBe(status);
   expect(body.request_id).toBe(res.headers.get("x-request-id"));
-  expect(typeof body.title).toBe("string");
   if (type) expect(body.type).toBe(`/problems/${type}`);
   return body;
 }
@@ -81,11 +99,8 @@ export const uniqueEmail = (tag = "user") =>
   `${tag}-${Date.now().toString(36)}-${++counter}@example.com`;
 export const PASSWORD = "correct horse battery staple";
 
-export interface Session {
-  user: { id: string; email: string; role: string };
-  access_token: string;
-  refresh_token: string;
-}
+/** What registration and login answer: the user and a token pair. */
+export type Session = z.infer<typeof TokenResponse>;
 
 /** A distinct documentation-range client IP per call, so tests never share a per-IP limit by accident. */
 let ipCounter = 0;
@@ -102,33 +117,62 @@ export async function register(
     body: { email, password, name },
     headers: { "cf-connecting-ip": uniqueIp() },
   });
-  return expectStatus<Session>(res, 201);
+  return expectBody(res, 201, TokenResponse);
 }
 
-/** Registers a user and sets its role directly (the test seeds its own rows). */
-export async function userWithRole(role: "admin" | "operator" | "viewer"): Promise<Session> {
-  const { env } = await import("cloudflare:workers");
-  const s = await register(uniqueEmail(role));
-  await env.DB.prepare("update users set role = ? where id = ?").bind(role, s.user.id).run();
-  const { clearCredentialCaches } = await import("../src/services/auth/credential-cache.ts");
-  clearCredentialCaches();
-  return { ...s, user: { ...s.user, role } };
+export interface SeedUserOptions {
+  role?: Role;
+  email?: string;
+  name?: string;
+  /** The password login accepts; `null` for an account without one (OAuth-only). */
+  password?: string | null;
+  disabled?: boolean;
+  emailVerified?: boolean;
+}
+
+/** One PBKDF2 run per test file: every seeded user with the default password shares its hash. */
+let defaultPasswordHash: Promise<string> | undefined;
+function passwordHashOf(password: string): Promise<string> {
+  if (password !== PASSWORD) return hashPassword(password);
+  defaultPasswordHash ??= hashPassword(PASSWORD);
+  return defaultPasswordHash;
+}
+
+/**
+ * Inserts a user with exactly the given role (default viewer) through drizzle, with a
+ * session as sign-in would start it, and returns what login would have answered.
+ * Tests state the role they need instead of relying on "the first registration
+ * becomes admin" (tested once, in test/routes/auth/register-login.test.ts).
+ */
+export async function seedUser({
+  role = "viewer",
+  email = uniqueEmail(role),
+  name = "Test User",
+  password = PASSWORD,
+  disabled = false,
+  emailVerified = false,
+}: SeedUserOptions = {}): Promise<Session> {
+  const db = getDatabase(env);
+  const passwordHash = password === null ? null : await passwordHashOf(password);
+  const row = newUserRow({ email, name, passwordHash, role, emailVerified });
+  if (disabled) row.disabledAt = row.createdAt;
+  const session = await newSession(loadConfig(env).JWT_SECRET, row);
+  const unit = new Mutation(db);
+  unit.write(insertUser(db, row));
+  recordSession(unit, session);
+  await unit.commit();
+  return { user: toUserDto(row), ...session.body };
 }
 
 export async function createKey(token: string, body: Record<string, unknown> = {}) {
-  return expectStatus<{
-    id: string;
-    key: string;
-    prefix: string;
-    signing_secret?: string;
-    scopes: string[];
-  }>(
+  return expectBody(
     await api("/api/v2/api-keys", {
       method: "POST",
       token,
       body: { name: "test key", scopes: ["servers:read"], ...body },
     }),
     201,
+    CreatedApiKeySchema,
   );
 }
 

@@ -1,4 +1,5 @@
-import type { Context } from "hono";
+import type { Context, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import type { AppEnv } from "../env.ts";
 import { bodyEtag, notModified } from "../lib/etag.ts";
 import { ApiError } from "../lib/problem.ts";
@@ -21,20 +22,24 @@ export interface CachedRoute extends CacheOptions {
 
 const IDENTIFIER = "edgepanel";
 
+/** What a cached route answers: its 200 JSON body, or 304 Not Modified. */
+type CachedJson<T> = Response & TypedResponse<JSONParsed<T>, 200, "json">;
+type NotModified = Response & TypedResponse<Record<never, never>, 304, string>;
+
 /**
  * Declarative read-through caching for authenticated JSON GETs. The route gives a
  * key that includes the caller's scope (never share one user's data with another),
- * the tags the data depends on, and a loader returning `[status, body, etag?]`
+ * the tags the data depends on, and a loader returning `[body, etag?]`
  * (a resource passes its version ETag so If-Match keeps working; lists get a body hash). Adds
  * `X-Cache` and RFC 9211 `Cache-Status`, a strong ETag (304 on If-None-Match) and
  * `Cache-Control: private, no-cache`. If the loader fails and a stale copy exists,
  * it is served with `X-Cache: STALE` and `Warning: 111`; without one, 503.
  */
-export async function cachedJson(
+export async function cachedJson<T>(
   c: Context<AppEnv>,
   route: CachedRoute,
-  loader: () => Promise<[status: number, body: unknown, etag?: string]>,
-): Promise<Response> {
+  loader: () => Promise<[body: T, etag?: string]>,
+): Promise<CachedJson<T> | NotModified> {
   const cache = new TieredCache(c.env.CACHE, route.name);
   let result: Awaited<ReturnType<TieredCache["get"]>>;
   try {
@@ -42,9 +47,9 @@ export async function cachedJson(
       route.key,
       route.tags,
       async () => {
-        const [status, data, etag] = await loader();
+        const [data, etag] = await loader();
         const body = JSON.stringify(data);
-        return { body, etag: etag ?? (await bodyEtag(body)), status };
+        return { body, etag: etag ?? (await bodyEtag(body)), status: 200 };
       },
       {
         ...route,
@@ -76,8 +81,15 @@ export async function cachedJson(
   if (result.degraded) c.header("Warning", '111 - "Revalidation Failed"');
   c.header("ETag", etag);
   c.header("Cache-Control", "private, no-cache");
-  if (status === 200 && notModified(c, etag)) return c.body(null, 304);
-  return c.body(body, status as 200, { "Content-Type": "application/json" });
+  if (status === 200 && notModified(c, etag)) {
+    const res: Response = c.body(null, 304);
+    return res as NotModified;
+  }
+  // Sent as stored (serialised once, never parsed on a hit), so c.body rather than
+  // c.json: the narrowing adds the response type c.json would have given, which is
+  // true because the body is the JSON of the loader's `T`.
+  const res: Response = c.body(body, status as 200, { "Content-Type": "application/json" });
+  return res as CachedJson<T>;
 }
 
 /** Bumps data-cache tags (writes call this for what they touch). */

@@ -35,7 +35,6 @@ export const users = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
-export type NewUserRow = typeof users.$inferInsert;
 
 export const refreshTokens = sqliteTable(
   "refresh_tokens",
@@ -159,9 +158,7 @@ export const auditLogs = sqliteTable(
   ],
 );
 
-export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
-export type OAuthAccountRow = typeof oauthAccounts.$inferSelect;
 export type AuditLogRow = typeof auditLogs.$inferSelect;
 
 export const ENVIRONMENTS = ["production", "staging", "development"] as const;
@@ -237,7 +234,6 @@ export type ServerRow = typeof servers.$inferSelect;
 export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
 
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead"] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const jobs = sqliteTable(
   "jobs",

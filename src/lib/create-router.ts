@@ -1,12 +1,12 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
-import { errorResponse } from "./openapi.ts";
+import { type ProblemResponse, withProblem } from "./openapi.ts";
 import { ApiError, type FieldError } from "./problem.ts";
 
 type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
 
 /** Turns zod issues into one `{path, message}` per bad field; body paths are bare. */
-export function toFieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
+function toFieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join(".");
     const prefix =
@@ -40,7 +40,13 @@ export function strictQueryRoute<R extends RouteLike>(route: R): R {
   return {
     ...route,
     request: { ...route.request, query: query.strict() },
-    responses: { ...route.responses, 400: errorResponse("bad_request", "unknown_query_parameter") },
+    responses: {
+      ...route.responses,
+      400: withProblem(
+        route.responses[400] as ProblemResponse | undefined,
+        "unknown_query_parameter",
+      ),
+    },
   };
 }
 

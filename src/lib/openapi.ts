@@ -21,8 +21,13 @@ export const ProblemSchema = z
 
 const problemContent = { "application/problem+json": { schema: ProblemSchema } } as const;
 
+export type ProblemResponse = {
+  description: string;
+  content: typeof problemContent;
+};
+
 /** One status, one or more problem types that answer with it (their titles, joined). */
-const describe = (...problems: [ProblemType, ...ProblemType[]]) => ({
+const describe = (...problems: [ProblemType, ...ProblemType[]]): ProblemResponse => ({
   description: problems
     .map((p, i) =>
       i === 0 ? PROBLEM_TYPES[p].title : `${PROBLEM_TYPES[p].title.toLowerCase()} (\`${p}\`)`,
@@ -31,25 +36,96 @@ const describe = (...problems: [ProblemType, ...ProblemType[]]) => ({
   content: problemContent,
 });
 
-/** Error responses every route can produce; spread into each route's `responses`. */
-export const commonErrors = {
-  400: describe("bad_request"),
-  413: describe("payload_too_large"),
-  415: describe("unsupported_media_type"),
-  422: describe("validation"),
-  429: describe("rate_limited"),
-  500: describe("internal"),
-  504: describe("timeout"),
-} as const;
-
-/** Extra error responses for authenticated routes. */
-export const authErrors = {
-  401: describe("unauthorized"),
-  403: describe("forbidden"),
-} as const;
-
 /** Error response for a named problem (or several sharing a status), for route-specific statuses. */
 export const errorResponse = describe;
+
+/** `response` with one more problem type that answers with its status. */
+export const withProblem = (
+  response: ProblemResponse | undefined,
+  problem: ProblemType,
+): ProblemResponse =>
+  response
+    ? {
+        ...response,
+        description: `${response.description}, or ${PROBLEM_TYPES[problem].title.toLowerCase()} (\`${problem}\`)`,
+      }
+    : describe(problem);
+
+type StatusOf<P extends ProblemType> = (typeof PROBLEM_TYPES)[P]["status"];
+
+/**
+ * The problem responses for a set of problem types: one per status, whose
+ * description names every problem type that answers with it.
+ */
+export function problemResponses<P extends ProblemType>(
+  problems: readonly P[],
+): { [S in StatusOf<P>]: ProblemResponse } {
+  const byStatus = new Map<number, [ProblemType, ...ProblemType[]]>();
+  for (const p of new Set(problems)) {
+    const status = PROBLEM_TYPES[p].status;
+    const same = byStatus.get(status);
+    if (same) same.push(p);
+    else byStatus.set(status, [p]);
+  }
+  return Object.fromEntries([...byStatus].map(([status, ps]) => [status, describe(...ps)])) as {
+    [S in StatusOf<P>]: ProblemResponse;
+  };
+}
+
+/**
+ * What the middleware in front of every route can answer once configuration is
+ * read (src/app.ts): a secret missing or invalid (500 `misconfigured`), a body over
+ * the limit (413), the time budget spent (504), and an unexpected error (500).
+ */
+export const EVERY_ROUTE_PROBLEMS = [
+  "internal",
+  "misconfigured",
+  "payload_too_large",
+  "timeout",
+] as const satisfies readonly ProblemType[];
+
+/**
+ * …and in front of every `/api` route: the IP deny list and admin allowlist (403),
+ * the global rate limiter (429), the media-type check (415), and the request
+ * validators (400 malformed JSON or a bad request, 422).
+ */
+export const API_PROBLEMS = [
+  ...EVERY_ROUTE_PROBLEMS,
+  "bad_request",
+  "malformed_json",
+  "forbidden",
+  "unsupported_media_type",
+  "validation",
+  "rate_limited",
+] as const satisfies readonly ProblemType[];
+
+/**
+ * …and on `/api` routes that need a caller: credentials refused (401; 400 for two
+ * at once; 429 after too many failed attempts from an address; 503 when a signed
+ * request's nonce cannot be checked), a scope or role missing (403), and the per-key
+ * concurrency cap (429).
+ */
+export const SECURED_API_PROBLEMS = [
+  ...API_PROBLEMS,
+  "unauthorized",
+  "service_unavailable",
+] as const satisfies readonly ProblemType[];
+
+/**
+ * Error responses of an operations route (health, status), plus its own problems:
+ * spread into its `responses`. One spread per route group, so no route can leave
+ * out a status the middleware in front of it can answer.
+ */
+export const opsErrors = <P extends ProblemType = never>(...own: P[]) =>
+  problemResponses([...EVERY_ROUTE_PROBLEMS, ...own]);
+
+/** Error responses of a public `/api` route (sign-up, sign-in, tokens), plus its own problems. */
+export const publicApiErrors = <P extends ProblemType = never>(...own: P[]) =>
+  problemResponses([...API_PROBLEMS, ...own]);
+
+/** Error responses of an `/api` route that needs a caller (a token or an API key), plus its own problems. */
+export const apiErrors = <P extends ProblemType = never>(...own: P[]) =>
+  problemResponses([...SECURED_API_PROBLEMS, ...own]);
 
 /** Standard JSON content block for a response schema. */
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

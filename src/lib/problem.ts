@@ -121,7 +121,7 @@ export function problemForStatus(status: number): ProblemType {
 }
 
 /** Builds the problem document for a request; `request_id` comes from the request-id middleware. */
-export function buildProblem(
+function buildProblem(
   c: Context,
   problem: ProblemType,
   options: Omit<ApiErrorOptions, "headers" | "cause"> = {},

@@ -23,19 +23,14 @@ const randomHex = (bytes: number): string => {
 };
 
 /** Parses a traceparent header; returns null for anything the spec says to ignore. */
-export function parseTraceparent(
+function parseTraceparent(
   header: string | null | undefined,
 ): { traceId: string; spanId: string; flags: number } | null {
   if (!header) return null;
   const m = TRACEPARENT.exec(header.trim().toLowerCase());
   if (!m) return null;
-  const [, version, traceId, spanId, flags] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  // Every group is required by the pattern; the defaults only satisfy the index types.
+  const [, version = "", traceId = "", spanId = "", flags = ""] = m;
   if (version === "ff") return null;
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return null;
   return { traceId, spanId, flags: Number.parseInt(flags, 16) };

@@ -81,9 +81,6 @@ const breakers: Record<OutboundPurpose, CircuitBreaker> = {
   turnstile: new CircuitBreaker(),
 };
 
-/** The isolate's breaker for a purpose. */
-export const breakerFor = (purpose: OutboundPurpose): CircuitBreaker => breakers[purpose];
-
 const RETRYABLE = (status: number) => status === 429 || status >= 500;
 
 /** Backoff for attempt n (0-based): full jitter in [0, min(max, base·2ⁿ)]. */

@@ -1,5 +1,6 @@
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { getDatabase } from "../db/client.ts";
+import { findJob } from "../db/queries/jobs.ts";
 import { type JobRow, jobs } from "../db/schema.ts";
 import { type Bindings, loadConfig } from "../env.ts";
 import { nowIso } from "../lib/ids.ts";
@@ -53,7 +54,7 @@ async function claim(
  * the dead-letter queue. A redelivered message whose job already finished is
  * acknowledged without running anything again.
  */
-export async function consumeJobs(
+async function consumeJobs(
   batch: MessageBatch<unknown>,
   env: Bindings,
   ctx: ExecutionContext,
@@ -80,7 +81,7 @@ export async function consumeJobs(
     });
     const job = await claim(db, body.job_id, message.attempts);
     if (!job) {
-      const row = await db.select().from(jobs).where(eq(jobs.id, body.job_id)).get();
+      const row = await findJob(db, body.job_id);
       if (row?.status === "running") {
         message.retry({ delaySeconds: 30 }); // another delivery is at work: check back later
       } else {
@@ -146,7 +147,7 @@ export async function consumeJobs(
 }
 
 /** The dead-letter consumer: makes sure the job reads `dead` and raises an audit event. */
-export async function consumeDeadLetters(
+async function consumeDeadLetters(
   batch: MessageBatch<unknown>,
   env: Bindings,
   ctx: ExecutionContext,

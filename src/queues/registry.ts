@@ -18,7 +18,7 @@ export const JOB_DEFINITIONS = [
 ] as const;
 
 export const jobsByType = new Map<string, JobDefinition>(
-  JOB_DEFINITIONS.map((j) => [j.type, j as unknown as JobDefinition]),
+  JOB_DEFINITIONS.map((j): [string, JobDefinition] => [j.type, j]),
 );
 
 const envelope = {
@@ -27,13 +27,16 @@ const envelope = {
   enqueued_at: z.iso.datetime(),
 };
 
-/** The queue message: a discriminated union on `type`, with the common envelope. */
+const messageSchemas = JOB_DEFINITIONS.map((j) =>
+  z.object({ type: z.literal(j.type), payload: j.payload, ...envelope }),
+);
+type MessageSchema = (typeof messageSchemas)[number];
+
+/**
+ * The queue message: a discriminated union on `type`, with the common envelope.
+ * (`map` forgets that JOB_DEFINITIONS is a non-empty tuple, which zod requires.)
+ */
 export const jobMessageSchema = z.discriminatedUnion(
   "type",
-  JOB_DEFINITIONS.map((j) =>
-    z.object({ type: z.literal(j.type), payload: j.payload, ...envelope }),
-  ) as unknown as [
-    z.ZodObject<{ type: z.ZodLiteral<string> }>,
-    ...z.ZodObject<{ type: z.ZodLiteral<string> }>[],
-  ],
+  messageSchemas as [MessageSchema, ...MessageSchema[]],
 );

@@ -4,6 +4,7 @@ import { createApp } from "../../src/app.ts";
 import { DEVELOPMENT_DEFAULTS } from "../../src/env.ts";
 import { api, expectProblem, expectStatus } from "../helpers.ts";
 import { fetchWith, hangingD1, throwingD1 } from "./broken-env.ts";
+import { recordResponse } from "./contract.ts";
 
 describe("request id", () => {
   it("echoes a sane inbound X-Request-Id", async () => {
@@ -192,7 +193,11 @@ describe("request bodies", () => {
       passThroughOnException() {},
       props: {},
     } as unknown as ExecutionContext;
-    await expectProblem(await app.fetch(req, env, ctx), 413, "payload-too-large");
+    await expectProblem(
+      await recordResponse(req, await app.fetch(req, env, ctx)),
+      413,
+      "payload-too-large",
+    );
   });
 
   it("400 malformed-json problem for a broken JSON body", async () => {

@@ -3,7 +3,13 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { CIDR_PATTERN } from "../../src/lib/cidr.ts";
-import { HTTP_URL_PATTERN } from "../../src/lib/openapi.ts";
+import {
+  API_PROBLEMS,
+  EVERY_ROUTE_PROBLEMS,
+  HTTP_URL_PATTERN,
+  SECURED_API_PROBLEMS,
+} from "../../src/lib/openapi.ts";
+import { PROBLEM_TYPES } from "../../src/lib/problem.ts";
 import { PLAIN_NAME_PATTERN } from "../../src/lib/text.ts";
 import { securityFor } from "../../src/middleware/auth.ts";
 
@@ -16,6 +22,7 @@ async function document() {
   return res.json() as Promise<{
     openapi: string;
     security?: unknown[];
+    tags: { name: string; description?: string }[];
     paths: Record<string, Record<string, Operation>>;
     components: { securitySchemes: Record<string, unknown>; schemas: Record<string, Schema> };
   }>;
@@ -27,9 +34,15 @@ type Schema = { [keyword: string]: unknown };
 const at = (schema: Schema | undefined, path: string): Schema =>
   path.split(".").reduce((node, key) => node[key] as Schema, schema ?? {});
 type Operation = {
+  operationId?: string;
+  description?: string;
+  tags?: string[];
   security?: unknown[];
   parameters?: { name: string; in: string; schema: Schema }[];
-  responses: Record<string, { description: string }>;
+  responses: Record<
+    string,
+    { description: string; content?: Record<string, { schema?: unknown }> }
+  >;
 };
 
 /** Every schema object in `node`, depth first. */
@@ -61,18 +74,60 @@ describe("OpenAPI document", () => {
     expect(doc.components.schemas.Problem).toBeDefined();
   });
 
-  it("documents, for every operation, a 5xx problem and — when secured — 401 and 403", async () => {
+  it("documents on every operation each status the middleware in front of it can answer", async () => {
     const doc = await document();
     const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([m, op]) => ({ id: `${m.toUpperCase()} ${path}`, op })),
+      Object.entries(methods).map(([m, op]) => ({ id: `${m.toUpperCase()} ${path}`, path, op })),
     );
-    expect(ops.length).toBeGreaterThan(15);
-    for (const { id, op } of ops) {
-      expect(Object.keys(op.responses), id).toContain("500");
-      if (op.security?.length) {
-        expect(Object.keys(op.responses), id).toEqual(expect.arrayContaining(["401", "403"]));
+    expect(ops.length).toBeGreaterThan(30);
+    const groups = { ops: 0, publicApi: 0, securedApi: 0 };
+    for (const { id, path, op } of ops) {
+      const secured = Boolean(op.security?.length);
+      // Liveness answers ahead of every middleware that could refuse it (src/app.ts).
+      const [group, problems, statuses] =
+        path === "/health/live"
+          ? (["ops", ["internal"], [500]] as const)
+          : !path.startsWith("/api/")
+            ? (["ops", EVERY_ROUTE_PROBLEMS, [413, 500, 504]] as const)
+            : secured
+              ? ([
+                  "securedApi",
+                  SECURED_API_PROBLEMS,
+                  [400, 401, 403, 413, 415, 422, 429, 500, 503, 504],
+                ] as const)
+              : (["publicApi", API_PROBLEMS, [400, 403, 413, 415, 422, 429, 500, 504]] as const);
+      groups[group]++;
+      expect(Object.keys(op.responses), id).toEqual(expect.arrayContaining(statuses.map(String)));
+      // Through the group's spread: each status names every problem type that answers with it.
+      for (const problem of problems) {
+        const { status, title } = PROBLEM_TYPES[problem];
+        const documented = op.responses[String(status)];
+        expect(documented?.description.toLowerCase(), `${id} ${status}`).toContain(
+          title.toLowerCase(),
+        );
+        expect(
+          documented?.content?.["application/problem+json"]?.schema,
+          `${id} ${status}`,
+        ).toEqual({ $ref: "#/components/schemas/Problem" });
       }
     }
+    expect(groups.ops).toBe(2);
+    expect(groups.publicApi).toBeGreaterThanOrEqual(5);
+    expect(groups.securedApi).toBeGreaterThan(20);
+  });
+
+  it("describes and tags every operation, with tags declared once at the top", async () => {
+    const doc = await document();
+    const declared = new Set(doc.tags.map((t) => t.name));
+    for (const tag of doc.tags) expect(tag.description, tag.name).toBeTruthy();
+    for (const [path, methods] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(methods)) {
+        const id = `${method.toUpperCase()} ${path}`;
+        expect(op.operationId, id).toBeTruthy();
+        expect(op.description?.length ?? 0, id).toBeGreaterThan(40);
+        expect(op.tags?.length, id).toBe(1);
+        expect(declared.has(op.tags![0]!), `${id}: tag ${op.tags![0]}`).toBe(true);
+      }
   });
 
   it("defaults to bearer (then API key) auth, and marks unguarded operations as public", async () => {
@@ -93,7 +148,7 @@ describe("OpenAPI document", () => {
     expect(doc.paths["/api/v2/auth/me"]?.get?.security).toEqual(securityFor());
   });
 
-  it("lists the v2 identity routes", async () => {
+  it("lists every route group", async () => {
     const doc = await document();
     for (const p of [
       "/api/v2/auth/register",
@@ -109,6 +164,14 @@ describe("OpenAPI document", () => {
       "/api/v2/api-keys/{id}/rotate",
       "/api/v2/audit-logs",
       "/api/v2/audit-logs/verify",
+      "/api/v2/servers",
+      "/api/v2/servers/{id}",
+      "/api/v2/servers/{id}/checks",
+      "/api/v2/admin/ip-rules",
+      "/api/v2/admin/cache/purge",
+      "/api/v2/jobs/{id}",
+      "/api/v1/servers",
+      "/api/v1/servers/{id}",
       "/health/live",
       "/health/ready",
     ]) {

@@ -5,24 +5,16 @@ import { invalidate } from "../../src/cache/http.ts";
 import { TieredCache } from "../../src/cache/tiered-cache.ts";
 import { counterValue } from "../../src/observability/metrics.ts";
 import { fetchWith, throwingD1 } from "../app/broken-env.ts";
-import {
-  api,
-  createKey,
-  expectProblem,
-  expectStatus,
-  register,
-  type Session,
-  userWithRole,
-} from "../helpers.ts";
+import { api, createKey, expectProblem, expectStatus, type Session, seedUser } from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 
 let admin: Session;
 let alice: Session;
 let bob: Session;
 beforeAll(async () => {
-  admin = await register();
-  alice = await userWithRole("operator");
-  bob = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  alice = await seedUser({ role: "operator" });
+  bob = await seedUser({ role: "operator" });
 });
 afterEach(() => vi.restoreAllMocks());
 

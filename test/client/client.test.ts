@@ -2,12 +2,12 @@ import { exports } from "cloudflare:workers";
 import { type AppSchema, createClient } from "@edgepanel/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ServerSchema } from "../../scripts/client-schema.ts";
-import { BASE, createKey, type Session, userWithRole } from "../helpers.ts";
+import { BASE, createKey, type Session, seedUser } from "../helpers.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 /** Exact type equality (expect-type's toEqualTypeOf gives up on types this large). */

@@ -4,14 +4,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { nowIso, uuidv7 } from "../../src/lib/ids.ts";
+import { QueuedSchema } from "../../src/routes/jobs/get.ts";
 import { fetchWith } from "../app/broken-env.ts";
-import { expectStatus, type Session, userWithRole } from "../helpers.ts";
+import { expectBody, type Session, seedUser } from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 /** The real queue, observed: every send goes through to env.JOBS unchanged. */
@@ -193,7 +194,7 @@ describe("jobs committed but never sent", () => {
       method: "POST",
       headers: { authorization: `Bearer ${op.access_token}` },
     });
-    const { job_id } = await expectStatus<{ job_id: string }>(res, 202);
+    const { job_id } = await expectBody(res, 202, QueuedSchema);
     const row = await env.DB.prepare("select status, payload from jobs where id = ?")
       .bind(job_id)
       .first<{ status: string; payload: string }>();

@@ -1,16 +1,19 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CreatedApiKeySchema } from "../../src/routes/api-keys/schemas.ts";
+import { TokenResponse } from "../../src/routes/auth/schemas.ts";
+import { ServerSchema } from "../../src/routes/servers/schemas.ts";
 import { fetchWith } from "../app/broken-env.ts";
 import { type Fault, faultyD1 } from "../app/faulty-d1.ts";
 import {
   createKey,
-  expectStatus,
+  expectBody,
   PASSWORD,
   register,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../helpers.ts";
 import { createServer, serverBody } from "../routes/servers/fixtures.ts";
 
@@ -100,8 +103,8 @@ async function atEveryStatement(
 let admin: Session;
 let operator: Session;
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  operator = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  operator = await seedUser({ role: "operator" });
 });
 
 // Each case replays its request once per statement of its batch (a server write also
@@ -117,7 +120,7 @@ describe("a failing database leaves no partial state", { timeout: 30_000 }, () =
       headers: { "idempotency-key": `atomic-${body.name}` },
     }));
     expect(points).toBeGreaterThanOrEqual(3);
-    const created = await expectStatus<{ id: string }>(res, 201);
+    const created = await expectBody(res, 201, ServerSchema);
     const audit = await env.DB.prepare(
       "select count(*) as n from audit_logs where resource_id = ? and action = 'server.created'",
     )
@@ -159,7 +162,7 @@ describe("a failing database leaves no partial state", { timeout: 30_000 }, () =
       token: operator.access_token,
       body: { grace_period_seconds: 60 },
     }));
-    const rotated = await expectStatus<{ id: string }>(res, 201);
+    const rotated = await expectBody(res, 201, CreatedApiKeySchema);
     await atEveryStatement(() => ({
       method: "DELETE",
       path: `/api/v2/api-keys/${rotated.id}`,
@@ -211,7 +214,7 @@ describe("a failing database leaves no partial state", { timeout: 30_000 }, () =
       path: "/api/v2/auth/register",
       body: { email, password: PASSWORD, name: "Atomic" },
     }));
-    const session = await expectStatus<{ user: { id: string }; refresh_token: string }>(res, 201);
+    const session = await expectBody(res, 201, TokenResponse);
     const counts = await env.DB.prepare(
       "select (select count(*) from refresh_tokens where user_id = ?1) as tokens, (select count(*) from audit_logs where resource_id = ?1 and action = 'user.registered') as audits",
     )
@@ -241,7 +244,7 @@ describe("a failing database leaves no partial state", { timeout: 30_000 }, () =
       { method: "POST", path: "/api/v2/servers", token: operator.access_token, body },
       { CACHE: brokenKv },
     );
-    const created = await expectStatus<{ id: string }>(res, 201);
+    const created = await expectBody(res, 201, ServerSchema);
     const counts = await env.DB.prepare(
       "select (select count(*) from servers where id = ?1) as rows, (select count(*) from audit_logs where resource_id = ?1) as audits",
     )

@@ -24,11 +24,11 @@ import { getKeyring } from "../../src/lib/crypto.ts";
 import { nowIso, uuidv7 } from "../../src/lib/ids.ts";
 import { enqueueJobs, sweepUnsentJobs } from "../../src/queues/enqueue.ts";
 import {
-  keyIsActive,
+  addRotation,
+  keyStillActive,
   loadKeyRecord,
   newApiKey,
   planRotation,
-  retireRotatedKey,
   revokeApiKeyIfActive,
 } from "../../src/services/api-keys/api-keys.ts";
 import { auditRow, recordAudit, verifyAudit } from "../../src/services/audit/audit-log.ts";
@@ -173,9 +173,8 @@ export function repositoriesContract(
       const rotate = async () => {
         const plan = await planRotation(await ring, created.row, 60);
         if (!plan.ok) throw new Error("inactive");
-        const unit = new Mutation(db).onlyIf(rowExists(apiKeys, keyIsActive(created.row.id)));
-        unit.record(apiKeys, [plan.value.replacement.row]);
-        const slot = unit.write(retireRotatedKey(db, created.row.id, plan.value));
+        const unit = new Mutation(db).onlyIf(keyStillActive(created.row.id));
+        const slot = addRotation(unit, created.row.id, plan.value);
         return (await unit.commit())(slot).length;
       };
       expect(await Promise.all([rotate(), rotate()]).then((r) => r.sort())).toEqual([0, 1]);

@@ -10,9 +10,9 @@ import {
   PASSWORD,
   register,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../helpers.ts";
 import { conforms } from "./json-schema-arbitrary.ts";
 import {
@@ -79,9 +79,9 @@ beforeAll(async () => {
     outbound.push(String(input instanceof Request ? input.url : input));
     throw new TypeError("network disabled in the fuzz run");
   });
-  const admin = await userWithRole("admin");
-  const operator = await userWithRole("operator");
-  const viewer = await userWithRole("viewer");
+  const admin = await seedUser({ role: "admin" });
+  const operator = await seedUser({ role: "operator" });
+  const viewer = await seedUser({ role: "viewer" });
   const adminKey = await createKey(admin.access_token, {
     name: "fuzz admin",
     scopes: ALL_SCOPES,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { strictQueryRoute } from "../../src/lib/create-router.ts";
 import { PaginationQuery } from "../../src/lib/pagination.ts";
-import { api, expectProblem, expectStatus, userWithRole } from "../helpers.ts";
+import { api, expectProblem, expectStatus, seedUser } from "../helpers.ts";
 
 describe("undeclared query parameters", () => {
   it("are a 400 problem naming each one, on every route that takes a query", async () => {
-    const admin = await userWithRole("admin");
+    const admin = await seedUser({ role: "admin" });
     for (const path of [
       "/api/v2/servers?limt=5",
       "/api/v2/users?limit=5&rol=admin",
@@ -27,7 +27,7 @@ describe("undeclared query parameters", () => {
   });
 
   it("come before the other query problems, and declared parameters still work", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const res = await api("/api/v2/servers?limit=0&x=1&y=2", { token: op.access_token });
     const body = await expectProblem(res, 400, "unknown-query-parameter");
     expect(body.errors?.map((e) => e.path)).toEqual(["query.x", "query.y"]);
@@ -50,7 +50,7 @@ describe("undeclared query parameters", () => {
   });
 
   it("are not checked on routes that declare no query", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     await expectStatus(await api("/api/v2/auth/me?verbose=1", { token: op.access_token }), 200);
   });
 });

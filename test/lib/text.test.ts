@@ -5,9 +5,9 @@ import {
   expectProblem,
   expectStatus,
   PASSWORD,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../helpers.ts";
 import { serverBody } from "../routes/servers/fixtures.ts";
 
@@ -63,7 +63,7 @@ describe("every name field uses it", () => {
       "validation",
     );
     expect(reg.errors?.map((e) => e.path)).toEqual(["name"]);
-    const admin = await userWithRole("admin");
+    const admin = await seedUser({ role: "admin" });
     await expectProblem(
       await api(`/api/v2/users/${admin.user.id}`, {
         method: "PATCH",
@@ -76,7 +76,7 @@ describe("every name field uses it", () => {
   });
 
   it("API key names", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const res = await api("/api/v2/api-keys", {
       method: "POST",
       token: op.access_token,
@@ -87,7 +87,7 @@ describe("every name field uses it", () => {
   });
 
   it("server names, while ordinary Unicode names still work", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const bad = await api("/api/v2/servers", {
       method: "POST",
       token: op.access_token,

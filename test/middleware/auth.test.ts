@@ -16,9 +16,9 @@ import {
   PASSWORD,
   register,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../helpers.ts";
 
 const secret = env.JWT_SECRET ?? DEVELOPMENT_DEFAULTS.JWT_SECRET;
@@ -239,7 +239,7 @@ describe("a 403 names the fix: a role for a user, a scope for a key", () => {
     });
 
   it("a viewer calling a write route is told the role it needs, not the scope", async () => {
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     const body = await expectProblem(
       await createServer({ token: viewer.access_token }),
       403,
@@ -251,7 +251,7 @@ describe("a 403 names the fix: a role for a user, a scope for a key", () => {
   });
 
   it("an operator's key without servers:write is told the key lacks the scope", async () => {
-    const operator = await userWithRole("operator");
+    const operator = await seedUser({ role: "operator" });
     const key = await createKey(operator.access_token, { scopes: ["servers:read"] });
     const body = await expectProblem(await createServer({ apiKey: key.key }), 403, "forbidden");
     expect(body.detail).toBe(
@@ -260,7 +260,7 @@ describe("a 403 names the fix: a role for a user, a scope for a key", () => {
   });
 
   it("a viewer's key is told its owner's role is the fix", async () => {
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     const key = await createKey(viewer.access_token, { scopes: ["servers:read"] });
     const body = await expectProblem(await createServer({ apiKey: key.key }), 403, "forbidden");
     expect(body.detail).toBe(
@@ -269,14 +269,14 @@ describe("a 403 names the fix: a role for a user, a scope for a key", () => {
   });
 
   it("admin routes: a non-admin is told the role, an admin's key without 'admin' the scope", async () => {
-    const operator = await userWithRole("operator");
+    const operator = await seedUser({ role: "operator" });
     const asOperator = await expectProblem(
       await api("/api/v2/users", { token: operator.access_token }),
       403,
       "forbidden",
     );
     expect(asOperator.detail).toBe("This action needs the 'admin' role; your role is 'operator'");
-    const admin = await userWithRole("admin");
+    const admin = await seedUser({ role: "admin" });
     const key = await createKey(admin.access_token, { scopes: ["servers:read"] });
     const asKey = await expectProblem(await api("/api/v2/users", { apiKey: key.key }), 403);
     expect(asKey.detail).toBe("This API key lacks the 'admin' scope; use a key created with it");

@@ -1,13 +1,15 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { retryDelaySeconds } from "../../src/queues/consumer.ts";
+import { JobSchema, QueuedSchema } from "../../src/routes/jobs/get.ts";
+import { ServerCheckListSchema } from "../../src/routes/servers/checks.ts";
 import {
   api,
+  expectBody,
   expectProblem,
   expectStatus,
-  register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 import { deliver, job, mockOutbound, queuedJob } from "./helpers.ts";
@@ -15,8 +17,8 @@ import { deliver, job, mockOutbound, queuedJob } from "./helpers.ts";
 let admin: Session;
 let op: Session;
 beforeAll(async () => {
-  admin = await register();
-  op = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -239,19 +241,20 @@ describe("API: probe now and job status", () => {
       method: "POST",
       token: op.access_token,
     });
-    const body = await expectStatus<{ job_id: string; status: string }>(res, 202);
+    const body = await expectBody(res, 202, QueuedSchema);
     expect(body.status).toBe("queued");
     expect(res.headers.get("location")).toBe(`/api/v2/jobs/${body.job_id}`);
-    const j = await expectStatus<{ status: string; type: string }>(
+    const j = await expectBody(
       await api(`/api/v2/jobs/${body.job_id}`, { token: op.access_token }),
       200,
+      JobSchema,
     );
     expect(j.type).toBe("server.probe");
     await expectStatus(
       await api(`/api/v2/jobs/${body.job_id}`, { token: admin.access_token }),
       200,
     );
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     await expectProblem(
       await api(`/api/v2/jobs/${body.job_id}`, { token: other.access_token }),
       404,
@@ -266,14 +269,16 @@ describe("API: probe now and job status", () => {
         enqueued_at: new Date().toISOString(),
       },
     ]);
-    const done = await expectStatus<{ status: string; result: { status: string } }>(
+    const done = await expectBody(
       await api(`/api/v2/jobs/${body.job_id}`, { token: op.access_token }),
       200,
+      JobSchema,
     );
     expect(done).toMatchObject({ status: "succeeded", result: { status: "up" } });
-    const history = await expectStatus<{ data: { status: string; job_id: string }[] }>(
+    const history = await expectBody(
       await api(`/api/v2/servers/${s.id}/checks`, { token: op.access_token }),
       200,
+      ServerCheckListSchema,
     );
     expect(history.data[0]).toMatchObject({ status: "up", job_id: body.job_id });
   });
@@ -284,7 +289,7 @@ describe("API: probe now and job status", () => {
       await api(`/api/v2/servers/${s.id}/checks`, { method: "POST", token: op.access_token }),
       409,
     );
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     await expectProblem(
       await api(`/api/v2/servers/${s.id}/checks`, { method: "POST", token: viewer.access_token }),
       403,

@@ -13,13 +13,14 @@ import {
   PASSWORD,
   register,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
 } from "../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
 const anon = (ip: string) => api("/api/v2/__limited", { headers: { "cf-connecting-ip": ip } });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env.ts";
 import { issueAccessToken } from "../../src/services/auth/access-token.ts";
-import { api, createKey, expectStatus, type Session, uniqueIp, userWithRole } from "../helpers.ts";
+import { api, createKey, expectStatus, type Session, seedUser, uniqueIp } from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 
 /**
@@ -73,10 +73,10 @@ async function expectRefused(res: Response, status: number, label: string) {
 }
 
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  ownerA = await userWithRole("operator");
-  ownerB = await userWithRole("operator");
-  viewer = await userWithRole("viewer");
+  admin = await seedUser({ role: "admin" });
+  ownerA = await seedUser({ role: "operator" });
+  ownerB = await seedUser({ role: "operator" });
+  viewer = await seedUser({ role: "viewer" });
   const doc = await expectStatus<{
     paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
   }>(await api("/openapi.json"), 200);

@@ -28,8 +28,270 @@ export type AppSchema = {
             }[];
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    page?: unknown;
+                    per_page?: unknown;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $post: {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -94,6 +356,188 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
                 id: string;
                 name: string;
                 hostname: string;
@@ -113,6 +557,66 @@ export type AppSchema = {
     };
     "/api/v1/servers/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -158,11 +662,211 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {};
             outputFormat: string;
             status: 204;
         };
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -189,6 +893,146 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 id: string;
                 name: string;
                 hostname: string;
@@ -206,6 +1050,93 @@ export type AppSchema = {
             status: 200;
         };
         $put: {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -292,6 +1223,209 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -346,7 +1480,217 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 502;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -374,6 +1718,166 @@ export type AppSchema = {
         $get: {
             input: {};
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
                 deny: string[];
                 updated_at: string | null;
             };
@@ -387,11 +1891,59 @@ export type AppSchema = {
                 };
             };
             output: {
-                deny: string[];
-                updated_at: string | null;
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
             };
             outputFormat: "json";
-            status: 200;
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
         } | {
             input: {
                 json: {
@@ -412,10 +1964,382 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 409;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/api-keys": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -446,6 +2370,266 @@ export type AppSchema = {
             status: 200;
         };
         $post: {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -499,7 +2683,207 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -513,6 +2897,75 @@ export type AppSchema = {
     };
     "/api/v2/api-keys/:id/rotate": {
         $post: {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 json: {
                     grace_period_seconds?: number | undefined;
@@ -568,6 +3021,167 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 id: string;
                 name: string;
                 prefix: string;
@@ -591,6 +3205,266 @@ export type AppSchema = {
     };
     "/api/v2/audit-logs": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -632,6 +3506,166 @@ export type AppSchema = {
         $get: {
             input: {};
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
                 valid: boolean;
                 checked: number;
                 first_seq: number | null;
@@ -649,6 +3683,27 @@ export type AppSchema = {
     };
     "/api/v2/auth/login": {
         $post: {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
             input: {
                 json: {
                     email: string;
@@ -689,7 +3744,154 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 503;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -724,6 +3926,166 @@ export type AppSchema = {
                     refresh_token: string;
                 };
             };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
             output: {};
             outputFormat: string;
             status: 204;
@@ -731,6 +4093,166 @@ export type AppSchema = {
     };
     "/api/v2/auth/me": {
         $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {};
             output: {
                 user: {
@@ -755,6 +4277,32 @@ export type AppSchema = {
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -832,6 +4380,162 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -899,7 +4603,167 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 401;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -948,6 +4812,50 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 409;
         } | {
             input: {
@@ -970,7 +4878,139 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 503;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -1019,7 +5059,207 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1070,7 +5310,241 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 query: {
@@ -1144,6 +5618,58 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 403;
         } | {
             input: {
@@ -1171,6 +5697,188 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 409;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -1222,6 +5930,66 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -1243,6 +6011,146 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1272,6 +6180,66 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -1292,7 +6260,127 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1354,6 +6442,93 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -1413,6 +6588,209 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -1471,7 +6849,247 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1499,6 +7117,66 @@ export type AppSchema = {
             status: 200;
         };
         $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -1545,6 +7223,146 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 job_id: string;
                 status: "queued";
             };
@@ -1554,6 +7372,246 @@ export type AppSchema = {
     };
     "/api/v2/submissions": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -1601,7 +7659,103 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
         } | {
             input: {};
             output: {
@@ -1621,6 +7775,22 @@ export type AppSchema = {
         } | {
             input: {};
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
                 id: string;
                 created_at: string;
                 file: {
@@ -1636,6 +7806,30 @@ export type AppSchema = {
     };
     "/api/v2/submissions/:id/file": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -1683,6 +7877,150 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1741,6 +8079,236 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
                 job_id: string;
                 status: "queued";
             };
@@ -1750,6 +8318,30 @@ export type AppSchema = {
     };
     "/api/v2/submissions/exports/:job_id/download": {
         $get: {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
             input: {
                 param: {
                     job_id: string;
@@ -1797,6 +8389,150 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    job_id: string;
+                };
+                query: {
+                    expires: string;
+                    signature: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1854,6 +8590,226 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
                 data: {
                     id: string;
                     email: string;
@@ -1872,6 +8828,66 @@ export type AppSchema = {
     };
     "/api/v2/users/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -1917,6 +8933,146 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {};
             outputFormat: string;
             status: 204;
@@ -1940,7 +9096,207 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -1984,6 +9340,81 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -2022,6 +9453,181 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 id: string;
                 email: string;
                 name: string;
@@ -2037,6 +9643,216 @@ export type AppSchema = {
     };
     "/api/v2/webhooks": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -2086,7 +9902,214 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 403;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -2136,6 +10159,66 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -2157,6 +10240,146 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -2186,7 +10409,207 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -2236,6 +10659,84 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -2263,6 +10764,188 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 412;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 json: {
@@ -2320,7 +11003,267 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         } | {
             input: {
                 param: {
@@ -2385,6 +11328,69 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 404;
         } | {
             input: {
@@ -2415,6 +11421,153 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
                 job_id: string;
                 status: "queued";
                 event_id: string;
@@ -2426,6 +11579,66 @@ export type AppSchema = {
     };
     "/api/v2/webhooks/:id/rotate-secret": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -2472,6 +11685,146 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 id: string;
                 url: string;
                 description: string | null;
@@ -2493,6 +11846,66 @@ export type AppSchema = {
     };
     "/api/v2/webhooks/:id/test": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -2539,6 +11952,146 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 job_id: string;
                 status: "queued";
                 event_id: string;
@@ -2576,6 +12129,22 @@ export type AppSchema = {
     };
     "/health/ready": {
         $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
             input: {};
             output: {
                 type: string;

@@ -3,7 +3,7 @@ import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import type { Database } from "../client.ts";
 import { isUniqueViolation } from "../errors.ts";
-import { insertIf } from "../mutation.ts";
+import { insertIf, rowExists } from "../mutation.ts";
 import {
   apiKeys,
   oauthAccounts,
@@ -42,6 +42,13 @@ export function newUserRow(input: CreateUserInput & { role: Role }): UserRow {
     updatedAt: now,
   };
 }
+
+/**
+ * The user exists (and, with `condition`, that also holds): the precondition of a
+ * mutation of the user, checked inside its batch.
+ */
+export const userExists = (id: string, condition?: SQL) =>
+  rowExists(users, and(eq(users.id, id), condition) as SQL);
 
 /** No user exists yet: the condition under which a registration becomes admin. */
 export const noUsersYet = sql`not exists (select 1 from ${users})`;

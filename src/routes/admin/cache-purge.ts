@@ -1,13 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { auditOnly } from "../../lib/mutate.ts";
-import {
-  authErrors,
-  commonErrors,
-  errorResponse,
-  HTTP_URL_PATTERN,
-  jsonContent,
-} from "../../lib/openapi.ts";
+import { apiErrors, HTTP_URL_PATTERN, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { purge } from "../../services/cache/purge.ts";
@@ -53,14 +47,14 @@ export const purgeRoute = createRoute({
   operationId: "purgeCache",
   summary:
     "Purge cached responses by tag or URL: locally, and globally when the Cloudflare API is configured",
+  description:
+    "Purges cached public responses by tag (`docs`, `status`, …) or by URL: from this data centre at once, and from every data centre when the Cloudflare API is configured (otherwise `global` says skipped). A failing Cloudflare API is a 502. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { body: { required: true, content: { "application/json": { schema: PurgeBody } } } },
   responses: {
     200: jsonContent(PurgeResult, "Purged (global: purged or skipped)"),
-    502: errorResponse("bad_gateway"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("bad_gateway"),
   },
 });
 

@@ -3,7 +3,7 @@ import type { AppEnv } from "../../env.ts";
 import { CIDR_DESCRIPTION, CIDR_PATTERN, ipInAny, parseCidr } from "../../lib/cidr.ts";
 import { clientIp } from "../../lib/client-ip.ts";
 import { auditOnly } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { loadIpRules, saveIpRules } from "../../services/ip-rules/ip-rules.ts";
@@ -38,9 +38,11 @@ export const getIpRulesRoute = createRoute({
   tags: ["Admin"],
   operationId: "getIpRules",
   summary: "The global IP deny list (admin)",
+  description:
+    "The global deny list: client networks (CIDR) whose API requests are refused with a 403. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
-  responses: { 200: jsonContent(IpRulesSchema, "The deny list"), ...authErrors, ...commonErrors },
+  responses: { 200: jsonContent(IpRulesSchema, "The deny list"), ...apiErrors() },
 });
 
 export const getIpRulesHandler: RouteHandler<typeof getIpRulesRoute, AppEnv> = async (c) => {
@@ -55,14 +57,14 @@ export const putIpRulesRoute = createRoute({
   tags: ["Admin"],
   operationId: "putIpRules",
   summary: "Replace the global IP deny list (admin)",
+  description:
+    "Replaces the global deny list. The instance that answers applies it at once, every other within 90 seconds. A list that would block the caller's own address is refused with a 409, so an admin cannot lock themselves out. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { body: { required: true, content: { "application/json": { schema: PutBody } } } },
   responses: {
     200: jsonContent(IpRulesSchema, "The new deny list"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("conflict"),
   },
 });
 

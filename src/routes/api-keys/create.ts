@@ -1,11 +1,10 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
-import { newApiKey } from "../../services/api-keys/api-keys.ts";
+import { insertApiKey, newApiKey } from "../../services/api-keys/api-keys.ts";
 import { authorizeCreate } from "../../services/api-keys/authorize.ts";
 import { callerOf, enforce } from "./access.ts";
 import { CreateApiKeyBody, CreatedApiKeySchema, toCreatedApiKeyDto } from "./schemas.ts";
@@ -16,6 +15,8 @@ export const createApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "createApiKey",
   summary: "Create an API key (the secret is shown once)",
+  description:
+    "Creates an API key for the caller: a name, scopes (narrowed, when used, to what the owner's role allows), and optionally an expiry, allowed client networks, a rate limit, a concurrency cap and mandatory request signing. The key, and its signing secret when signing is on, appear in this answer only; the API keeps a hash.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -23,8 +24,7 @@ export const createApiKeyRoute = createRoute({
   },
   responses: {
     201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 
@@ -53,7 +53,7 @@ export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv>
     requireSignature: body.require_signature,
   });
   const unit = requestWrite(c);
-  unit.write(unit.db.insert(apiKeys).values(created.row));
+  unit.write(insertApiKey(unit.db, created.row));
   unit.audit({
     action: "api_key.created",
     resourceType: "api_key",

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { listApiKeys } from "../../services/api-keys/api-keys.ts";
 import { authorizeList } from "../../services/api-keys/authorize.ts";
@@ -14,13 +14,14 @@ export const listApiKeysRoute = createRoute({
   tags: ["API keys"],
   operationId: "listApiKeys",
   summary: "List your API keys, or (admins) another user's (never their secrets)",
+  description:
+    "The caller's API keys, or with `owner_id` another user's (admins only): names, prefixes, scopes, limits and last use, never the secrets.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: { query: ListApiKeysQuery },
   responses: {
     200: jsonContent(ApiKeyListSchema, "A page of keys"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

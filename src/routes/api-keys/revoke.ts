@@ -1,12 +1,13 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { and, eq, isNull } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { apiErrors } from "../../lib/openapi.ts";
 import { requireAuth, securityFor } from "../../middleware/auth.ts";
-import { findApiKey, revokeApiKeyIfActive } from "../../services/api-keys/api-keys.ts";
+import {
+  findApiKey,
+  keyNotRevoked,
+  revokeApiKeyIfActive,
+} from "../../services/api-keys/api-keys.ts";
 import { authorizeRevoke } from "../../services/api-keys/authorize.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
 import { callerOf, permitted } from "./access.ts";
@@ -18,14 +19,14 @@ export const revokeApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "revokeApiKey",
   summary: "Revoke an API key (immediately here, within 60 s everywhere)",
+  description:
+    "Revokes an API key: refused at once by the instance that answers, and everywhere within 60 seconds, as cached credentials expire.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: { params: ApiKeyIdParam },
   responses: {
     204: { description: "Revoked" },
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 
@@ -36,9 +37,7 @@ export const revokeApiKeyHandler: RouteHandler<typeof revokeApiKeyRoute, AppEnv>
   const key = permitted(authorizeRevoke(callerOf(c), row), row);
   // Revoking twice is fine (204) but audited once: the entry lands only with the
   // UPDATE that actually revokes.
-  const unit = requestWrite(c).onlyIf(
-    rowExists(apiKeys, and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))!),
-  );
+  const unit = requestWrite(c).onlyIf(keyNotRevoked(id));
   unit.audit({
     action: "api_key.revoked",
     resourceType: "api_key",

@@ -1,17 +1,15 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { rowExists } from "../../db/mutation.ts";
-import { apiKeys } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, securityFor } from "../../middleware/auth.ts";
 import {
+  addRotation,
   findApiKey,
-  keyIsActive,
+  keyStillActive,
   planRotation,
-  retireRotatedKey,
 } from "../../services/api-keys/api-keys.ts";
 import { authorizeRotate } from "../../services/api-keys/authorize.ts";
 import { invalidateKey } from "../../services/auth/credential-cache.ts";
@@ -29,6 +27,8 @@ export const rotateApiKeyRoute = createRoute({
   tags: ["API keys"],
   operationId: "rotateApiKey",
   summary: "Issue a replacement key; the old one keeps working for the grace period",
+  description:
+    "Issues a replacement key with the same settings. The old key keeps working for the grace period (`grace_period_seconds`, one day by default, at most a week) so clients can switch over, never longer than it would have anyway. Rotating a key that was already rotated or revoked is a 409.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -37,10 +37,7 @@ export const rotateApiKeyRoute = createRoute({
   },
   responses: {
     201: jsonContent(CreatedApiKeySchema, "The new key, with its secret"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 
@@ -60,8 +57,7 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
   // One batch: the replacement key, the audit entry and the old key's retirement,
   // all under "the old key is still active" (a concurrent rotation or revocation
   // makes this one apply nothing).
-  const unit = requestWrite(c).onlyIf(rowExists(apiKeys, keyIsActive(old.id)));
-  unit.record(apiKeys, [rotation.replacement.row]);
+  const unit = requestWrite(c).onlyIf(keyStillActive(old.id));
   unit.audit({
     action: "api_key.rotated",
     resourceType: "api_key",
@@ -73,7 +69,7 @@ export const rotateApiKeyHandler: RouteHandler<typeof rotateApiKeyRoute, AppEnv>
       },
     },
   });
-  const retired = unit.write(retireRotatedKey(unit.db, old.id, rotation));
+  const retired = addRotation(unit, old.id, rotation);
   unit.afterCommit(() => invalidateKey(c.env, old.keyHash));
   if (!(await unit.commit())(retired).length) throw inactive();
   c.header("Location", `/api/v2/api-keys/${rotation.replacement.row.id}`);

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent, withFormatPattern } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent, withFormatPattern } from "../../lib/openapi.ts";
 import { PaginationQuery } from "../../lib/pagination.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { listAudit } from "../../services/audit/audit-log.ts";
@@ -15,6 +15,8 @@ export const listAuditRoute = createRoute({
   tags: ["Audit"],
   operationId: "listAuditLogs",
   summary: "Audit log, newest first (admin)",
+  description:
+    "Audit entries, newest first, a page at a time, filtered by actor, action, resource and time. Every write records who did what to which resource, with the state before and after. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: {
@@ -36,8 +38,7 @@ export const listAuditRoute = createRoute({
   },
   responses: {
     200: jsonContent(AuditLogListSchema, "A page of audit rows"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

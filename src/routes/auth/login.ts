@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { clientIp } from "../../lib/client-ip.ts";
 import { auditOnly } from "../../lib/mutate.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
 import { type LoginResult, passwordLogin } from "../../services/auth/login.ts";
@@ -15,6 +15,8 @@ export const loginRoute = createRoute({
   tags: ["Auth"],
   operationId: "login",
   summary: "Sign in with e-mail and password",
+  description:
+    "Exchanges an e-mail address and password for a 15-minute access token and a refresh token. A wrong address and a wrong password get the same 401. Attempts are limited per client address and per account; when the limiter cannot be reached, sign-in is refused with a 503 rather than let through.",
   // 10/min per IP; if the limiter cannot answer, login is refused (503). Deliberately no
   // per-account request limit: anyone could spend it and lock the user out. Accounts are
   // protected by the lockouts in rate-limit/brute-force.ts instead.
@@ -22,9 +24,7 @@ export const loginRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
   responses: {
     200: jsonContent(TokenResponse, "Signed in"),
-    401: errorResponse("unauthorized"),
-    503: errorResponse("service_unavailable"),
-    ...commonErrors,
+    ...publicApiErrors("unauthorized", "service_unavailable"),
   },
 });
 

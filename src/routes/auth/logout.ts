@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { commonErrors } from "../../lib/openapi.ts";
+import { publicApiErrors } from "../../lib/openapi.ts";
 import { findRefreshToken, revokeFamilyStatement } from "../../services/auth/refresh-tokens.ts";
 import { revokeFamilyAccess } from "../../services/auth/revocation.ts";
 import { RefreshBody } from "./schemas.ts";
@@ -12,10 +12,12 @@ export const logoutRoute = createRoute({
   tags: ["Auth"],
   operationId: "logout",
   summary: "Sign out: revoke a refresh token, every token rotated from it and their access tokens",
+  description:
+    "Revokes a refresh token, every token rotated from it, and the access tokens issued with them. Idempotent: an unknown or already revoked token also answers 204.",
   request: { body: { required: true, content: { "application/json": { schema: RefreshBody } } } },
   responses: {
     204: { description: "Signed out (also for an unknown token: logout is idempotent)" },
-    ...commonErrors,
+    ...publicApiErrors(),
   },
 });
 

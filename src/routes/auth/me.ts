@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { findUserById } from "../../db/queries/users.ts";
 import { SCOPES } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
 import { toUserDto, UserSchema } from "./schemas.ts";
@@ -24,9 +24,11 @@ export const meRoute = createRoute({
   tags: ["Auth"],
   operationId: "getMe",
   summary: "The authenticated user and how they authenticated",
+  description:
+    "The caller's account and how the request authenticated: with an access token, or with an API key and that key's effective scopes.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
-  responses: { 200: jsonContent(MeSchema, "The caller"), ...authErrors, ...commonErrors },
+  responses: { 200: jsonContent(MeSchema, "The caller"), ...apiErrors() },
 });
 
 export const meHandler: RouteHandler<typeof meRoute, AppEnv> = async (c) => {

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { deleteCookie } from "hono/cookie";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { oauthProvider } from "../../middleware/oauth-provider.ts";
 import { resilientFetch } from "../../outbound/fetch.ts";
@@ -17,6 +17,8 @@ export const oauthRoute = createRoute({
   tags: ["Auth"],
   operationId: "oauthSignIn",
   summary: "OAuth2 sign-in: redirects to the provider, and handles its callback (same URL)",
+  description:
+    "Without `code`, redirects (302) to the provider's consent screen and keeps the state in an HttpOnly cookie. The provider sends the user back to this same URL with `code` and `state`; the callback then signs the user in, creating the account on a first sign-in, and answers a token pair. A denied consent or a state that does not match is a 401.",
   request: {
     params: z.object({
       provider: z.enum(["google", "github"]).openapi({ param: { name: "provider", in: "path" } }),
@@ -36,10 +38,7 @@ export const oauthRoute = createRoute({
   responses: {
     200: jsonContent(TokenResponse, "Callback handled: signed in"),
     302: { description: "Redirect to the provider's consent screen (state in an HttpOnly cookie)" },
-    401: errorResponse("unauthorized"),
-    403: errorResponse("forbidden"),
-    404: errorResponse("not_found"),
-    ...commonErrors,
+    ...publicApiErrors("unauthorized", "not_found"),
   },
 });
 

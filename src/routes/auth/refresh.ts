@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { findUserById } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { auditOnly } from "../../lib/mutate.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "../../services/auth/access-token.ts";
 import { revokeFamily, rotateRefreshToken } from "../../services/auth/refresh-tokens.ts";
@@ -14,11 +14,12 @@ export const refreshRoute = createRoute({
   tags: ["Auth"],
   operationId: "refreshToken",
   summary: "Exchange a refresh token for a new token pair (rotation; reuse revokes the family)",
+  description:
+    "Exchanges a refresh token for a new access token and refresh token. A refresh token works once: presenting one that was already exchanged revokes every token descended from the same sign-in, since only a stolen copy would be replayed.",
   request: { body: { required: true, content: { "application/json": { schema: RefreshBody } } } },
   responses: {
     200: jsonContent(TokenResponse, "A new access and refresh token"),
-    401: errorResponse("unauthorized"),
-    ...commonErrors,
+    ...publicApiErrors("unauthorized"),
   },
 });
 

@@ -1,15 +1,18 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { isUniqueViolation } from "../../db/errors.ts";
-import { rowExists } from "../../db/mutation.ts";
-import { countUsers, insertUser, newUserRow, noUsersYet } from "../../db/queries/users.ts";
-import { users } from "../../db/schema.ts";
+import {
+  countUsers,
+  insertUser,
+  newUserRow,
+  noUsersYet,
+  userExists,
+} from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { addressBucket } from "../../lib/cidr.ts";
 import { clientIp } from "../../lib/client-ip.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, publicApiErrors } from "../../lib/openapi.ts";
 import { hashPassword } from "../../lib/password.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { rateLimit, rateLimited } from "../../middleware/rate-limit.ts";
@@ -25,15 +28,15 @@ export const registerRoute = createRoute({
   tags: ["Auth"],
   operationId: "register",
   summary: "Create an account (the first account on an empty database becomes admin)",
+  description:
+    "Creates an account from an e-mail address, a password and a name, and signs it in: the answer carries an access token and a refresh token. The first account on an empty database becomes an admin, every later one a viewer. Registrations are limited per client address; when the limiter cannot be reached, registration is refused with a 503 rather than let through.",
   // 10/min per IP, and few "already registered" answers per IP (register_conflicts);
   // if the limiter cannot answer, registration is refused (503).
   middleware: [rateLimit({ policy: "register", failClosed: true })] as const,
   request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
   responses: {
     201: jsonContent(TokenResponse, "Account created; signed in"),
-    409: errorResponse("conflict"),
-    503: errorResponse("service_unavailable"),
-    ...commonErrors,
+    ...publicApiErrors("conflict", "service_unavailable"),
   },
 });
 
@@ -93,7 +96,7 @@ export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async
         user,
         [{ action: "user.registered", summary: { after: { role } } }],
         unit,
-        rowExists(users, eq(users.id, user.id)),
+        userExists(user.id),
       );
     } catch (error) {
       if (isUniqueViolation(error)) {

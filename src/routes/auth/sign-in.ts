@@ -1,9 +1,9 @@
 import type { SQL } from "drizzle-orm";
 import type { Context } from "hono";
-import { refreshTokens, type UserRow } from "../../db/schema.ts";
+import type { UserRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { type RequestWrite, requestWrite } from "../../lib/mutate.ts";
-import { newSession } from "../../services/auth/session.ts";
+import { newSession, recordSession } from "../../services/auth/session.ts";
 import { toUserDto } from "./schemas.ts";
 
 export interface SignInEvent {
@@ -25,8 +25,7 @@ export async function signIn(
   when?: SQL,
 ) {
   const session = await newSession(c.get("config").JWT_SECRET, user);
-  const guard = when ? { when } : {};
-  unit.record(refreshTokens, [session.row], guard);
+  recordSession(unit, session, when);
   for (const event of events) {
     unit.audit(
       {

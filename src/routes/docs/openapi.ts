@@ -31,9 +31,35 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
     openapi: "3.1.0",
     info,
     servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
+    // Declared once here, in the order documentation tools list them.
     tags: [
-      { name: "Operations", description: "Health, documentation and metrics" },
-      { name: "Auth", description: "Registration, login, tokens and OAuth" },
+      {
+        name: "Auth",
+        description: "Accounts, sign-in with a password or Google/GitHub, and tokens",
+      },
+      {
+        name: "Servers",
+        description: "The server inventory, its health checks and on-demand probes",
+      },
+      {
+        name: "API keys",
+        description: "Keys for scripts and services: scopes, limits, signing and rotation",
+      },
+      {
+        name: "Jobs",
+        description: "Background work started by a request, to poll until it is done",
+      },
+      { name: "Users", description: "Accounts, roles and deactivation (admins)" },
+      { name: "Audit", description: "The tamper-evident record of every write (admins)" },
+      { name: "Admin", description: "The IP deny list and the response cache (admins)" },
+      {
+        name: "Operations",
+        description: "Liveness and readiness probes for load balancers and monitors",
+      },
+      {
+        name: "Servers (v1, deprecated)",
+        description: "The previous servers API, kept until its sunset date: use Servers",
+      },
     ],
     security: securityFor(),
   });

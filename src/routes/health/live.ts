@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, problemResponses } from "../../lib/openapi.ts";
 
 export const LiveSchema = z.object({ status: z.literal("ok") }).openapi("Liveness");
 
@@ -11,9 +11,12 @@ export const liveRoute = createRoute({
   tags: ["Operations"],
   operationId: "getLiveness",
   summary: "Liveness: the Worker runs (no I/O)",
+  description:
+    "Answers 200 while the Worker runs. It reads no configuration and touches no binding, so a missing secret or a failing database never makes the platform restart a Worker that serves. Never cached.",
   responses: {
     200: jsonContent(LiveSchema, "The Worker is running"),
-    500: commonErrors[500],
+    // Answered ahead of every middleware that could refuse a request (src/app.ts).
+    ...problemResponses(["internal"]),
   },
 });
 

@@ -1,9 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
+import { ping } from "../../db/client.ts";
 import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, opsErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { limiterStub } from "../../rate-limit/limiter.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
@@ -45,11 +45,11 @@ export const readyRoute = createRoute({
   tags: ["Operations"],
   operationId: "getReadiness",
   summary: "Readiness: every dependency answers, with its latency",
+  description:
+    "Checks D1, KV and audit sealing, each within its own 2-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
   responses: {
     200: jsonContent(ReadySchema, "Every dependency is reachable"),
-    500: commonErrors[500],
-    503: errorResponse("service_unavailable"),
-    504: commonErrors[504],
+    ...opsErrors("service_unavailable"),
   },
 });
 
@@ -87,7 +87,7 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
   const [d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing] = await Promise.all([
-    probe(() => c.get("db").run(sql`select 1`)),
+    probe(() => ping(c.get("db"))),
     probe(() => c.env.CACHE.get("health:probe")),
     // A HEAD of a key that need not exist: a round trip to the bucket, nothing read.
     probe(() => c.env.FILES.head("health/probe")),

@@ -1,10 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { JOB_STATUSES, type JobRow, jobs } from "../../db/schema.ts";
+import { findJob } from "../../db/queries/jobs.ts";
+import { JOB_STATUSES, type JobRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireAuth, requirePrincipal, securityFor } from "../../middleware/auth.ts";
+import { hasAdminPower } from "../../services/auth/principal.ts";
 
 export const JobSchema = z
   .object({
@@ -44,7 +45,7 @@ export const toJobDto = (j: JobRow, admin: boolean) => ({
   finished_at: j.finishedAt,
 });
 
-/** 202 body for anything queued (SPEC §9 "Jobs"). */
+/** 202 body for anything queued: poll the job for its outcome. */
 export const QueuedSchema = z
   .object({ job_id: z.string(), status: z.literal("queued") })
   .openapi("Queued", { description: "Poll the job at the Location header" });
@@ -55,6 +56,8 @@ export const getJobRoute = createRoute({
   tags: ["Jobs"],
   operationId: "getJob",
   summary: "A background job's status, attempts, result and error (its owner or an admin)",
+  description:
+    "A background job (such as a server probe): its status, attempts, result, and the last error. Only its owner and admins can read it; the text of the recorded error is shown to admins only.",
   security: securityFor(),
   middleware: [requireAuth()] as const,
   request: {
@@ -68,21 +71,14 @@ export const getJobRoute = createRoute({
   },
   responses: {
     200: jsonContent(JobSchema, "The job"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 
 export const getJobHandler: RouteHandler<typeof getJobRoute, AppEnv> = async (c) => {
   const p = requirePrincipal(c);
-  const job = await c
-    .get("db")
-    .select()
-    .from(jobs)
-    .where(eq(jobs.id, c.req.valid("param").id))
-    .get();
-  const isAdmin = p.role === "admin" && p.scopes.includes("admin");
+  const job = await findJob(c.get("db"), c.req.valid("param").id);
+  const isAdmin = hasAdminPower(p);
   if (!job || (!isAdmin && job.ownerId !== p.userId))
     throw new ApiError("not_found", { detail: "No job with that id" });
   c.header("Cache-Control", "private, no-store");

@@ -2,12 +2,13 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal } from "../../middleware/auth.ts";
+import { hasAdminPower } from "../../services/auth/principal.ts";
 import { getServer, type Scope } from "../../services/servers/servers.ts";
 
-/** Admins see every server; everyone else their own (SPEC §9 "Ownership"). */
+/** Admins see every server; everyone else their own. */
 export function scopeOf(c: Context<AppEnv>): Scope {
   const p = requirePrincipal(c);
-  return { ownerId: p.role === "admin" && p.scopes.includes("admin") ? null : p.userId };
+  return { ownerId: hasAdminPower(p) ? null : p.userId };
 }
 
 /** Loads a server the caller may see; someone else's is a 404, never a 403. */

@@ -1,14 +1,14 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { and, desc, eq, sql } from "drizzle-orm";
-import { CHECK_STATUSES, type ServerCheckRow, serverChecks } from "../../db/schema.ts";
+import { CHECK_STATUSES, type ServerCheckRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { listOf, PaginationQuery } from "../../lib/pagination.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, securityFor } from "../../middleware/auth.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
+import { listChecks } from "../../services/servers/checks.ts";
 import {
   LATENCY_BUCKETS,
   latencyBucket,
@@ -60,6 +60,8 @@ export const probeServerRoute = createRoute({
   operationId: "probeServer",
   summary:
     "Probe the server's health_check_url now (queued; 202 with the job). At most 10 a minute per owner (429).",
+  description:
+    "Queues an immediate probe of the server's health-check URL and answers 202 with the job to poll (Location). At most 10 probes a minute per owner (429). A server without a health-check URL is a 409. Operators and admins.",
   security: securityFor("servers:write"),
   middleware: [
     requireScope("servers:write"),
@@ -68,10 +70,7 @@ export const probeServerRoute = createRoute({
   request: { params: ServerIdParam },
   responses: {
     202: jsonContent(QueuedSchema, "Queued (Location: the job)"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 
@@ -102,14 +101,14 @@ export const listChecksRoute = createRoute({
   tags: ["Servers"],
   operationId: "listServerChecks",
   summary: "Health-check history, newest first",
+  description:
+    "The server's health-check results, newest first, a page at a time: the outcome of each and how long it took (coarsely; exactly, for admins).",
   security: securityFor("servers:read"),
   middleware: [requireScope("servers:read")] as const,
   request: { params: ServerIdParam, query: PaginationQuery },
   responses: {
     200: jsonContent(ServerCheckListSchema, "A page of checks"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 
@@ -118,21 +117,7 @@ export const listChecksHandler: RouteHandler<typeof listChecksRoute, AppEnv> = a
   const admin = scopeOf(c).ownerId === null;
   const { limit, cursor } = c.req.valid("query");
   const after = cursor ? (decodeCursor(cursor, "-checked_at", 2).k as [string, string]) : undefined;
-  const rows = await c
-    .get("db")
-    .select()
-    .from(serverChecks)
-    .where(
-      and(
-        eq(serverChecks.serverId, server.id),
-        after
-          ? sql`(${serverChecks.checkedAt}, ${serverChecks.id}) < (${after[0]}, ${after[1]})`
-          : undefined,
-      ),
-    )
-    .orderBy(desc(serverChecks.checkedAt), desc(serverChecks.id))
-    .limit(limit + 1)
-    .all();
+  const rows = await listChecks(c.get("db"), server.id, { limit, after });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   c.header("Cache-Control", "private, no-cache");

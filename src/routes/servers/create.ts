@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
@@ -14,6 +14,8 @@ export const createServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "createServer",
   summary: "Add a server (operators and admins). Supports Idempotency-Key.",
+  description:
+    "Adds a server: name, host, port, environment, tags, and optionally a health-check URL (public http(s) addresses only) and credentials, stored encrypted and never returned. Names are unique per owner (409). A create past the owner's server quota is a 403 `quota_exceeded`. Send an Idempotency-Key to retry safely: the first answer is replayed for the same key and body. Operators and admins.",
   security: securityFor("servers:write"),
   middleware: [requireScope("servers:write"), idempotency(), outboundPolicy()] as const,
   request: {
@@ -21,10 +23,7 @@ export const createServerRoute = createRoute({
   },
   responses: {
     201: jsonContent(ServerSchema, "Created (Location, ETag)"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    403: errorResponse("forbidden", "quota_exceeded"),
-    ...commonErrors,
+    ...apiErrors("conflict", "quota_exceeded"),
   },
 });
 

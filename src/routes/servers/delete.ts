@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { apiErrors } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { ServerIdParam } from "./schemas.ts";
 import { deleteFor } from "./writes.ts";
@@ -11,15 +11,14 @@ export const deleteServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "deleteServer",
   summary: "Delete a server (If-Match honoured)",
+  description:
+    "Deletes a server. If-Match with the ETag from a read guards against deleting a version you have not seen (412). Operators and admins.",
   security: securityFor("servers:write"),
   middleware: [requireScope("servers:write")] as const,
   request: { params: ServerIdParam },
   responses: {
     204: { description: "Deleted" },
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

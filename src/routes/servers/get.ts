@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { cachedJson } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { resourceEtag } from "../../lib/etag.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { getServer } from "../../services/servers/servers.ts";
@@ -15,16 +15,15 @@ export const getServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "getServer",
   summary: "Get a server",
+  description:
+    "One server by id, with an ETag for conditional requests (If-None-Match → 304). Another owner's server is a 404 unless the caller is an admin.",
   security: securityFor("servers:read"),
   middleware: [requireScope("servers:read")] as const,
   request: { params: ServerIdParam },
   responses: {
     200: jsonContent(ServerSchema, "The server (ETag; If-None-Match → 304)"),
     304: { description: "Not modified" },
-    404: errorResponse("not_found"),
-    503: errorResponse("service_unavailable"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 
@@ -42,7 +41,7 @@ export const getServerHandler: RouteHandler<typeof getServerRoute, AppEnv> = asy
     async () => {
       const row = await getServer(c.get("db"), id, scope);
       if (!row) throw new ApiError("not_found", { detail: "No server with that id" });
-      return [200, toServerDto(row), resourceEtag(row.id, row.version)];
+      return [toServerDto(row), resourceEtag(row.id, row.version)];
     },
-  ) as never;
+  );
 };

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { cachedJson } from "../../cache/http.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { listServers, listTag, sortKey } from "../../services/servers/servers.ts";
 import { scopeOf } from "./access.ts";
@@ -15,6 +15,8 @@ export const listServersRoute = createRoute({
   operationId: "listServers",
   summary:
     "List servers (yours; every server for admins), with filters, sort and cursor pagination",
+  description:
+    "The caller's servers (every server, for admins), filtered by environment, status, tag or a name search, sorted, and paged with an opaque cursor. The answer carries an ETag: send it back in If-None-Match to get a 304 while nothing changed.",
   security: securityFor("servers:read"),
   middleware: [requireScope("servers:read")] as const,
   request: { query: ListServersQuery },
@@ -24,9 +26,7 @@ export const listServersRoute = createRoute({
       "A page of servers (ETag; If-None-Match → 304; X-Cache/Cache-Status)",
     ),
     304: { description: "Not modified" },
-    503: errorResponse("service_unavailable"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 
@@ -44,6 +44,6 @@ export const listServersHandler: RouteHandler<typeof listServersRoute, AppEnv> =
     const page = await listServers(c.get("db"), scope, { filters, sort, limit, after });
     const last = page.rows.at(-1);
     const next = page.hasMore && last ? encodeCursor({ s: sort, k: sortKey(last, sort) }) : null;
-    return [200, { data: page.rows.map(toServerDto), next_cursor: next }];
-  }) as never;
+    return [{ data: page.rows.map(toServerDto), next_cursor: next }];
+  });
 };

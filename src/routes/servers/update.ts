@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import { fromBody, ServerIdParam, ServerSchema, toServerDto, UpdateServerBody } from "./schemas.ts";
@@ -12,6 +12,8 @@ export const updateServerRoute = createRoute({
   tags: ["Servers"],
   operationId: "updateServer",
   summary: "Change a server. Send If-Match with its ETag to avoid lost updates.",
+  description:
+    "Changes some of a server's fields. Send the ETag from a read in If-Match: if the server changed since, the answer is a 412 and nothing is written. Renaming to a name the owner already uses is a 409. Operators and admins.",
   security: securityFor("servers:write"),
   middleware: [requireScope("servers:write"), outboundPolicy()] as const,
   request: {
@@ -20,11 +22,7 @@ export const updateServerRoute = createRoute({
   },
   responses: {
     200: jsonContent(ServerSchema, "The updated server (new ETag)"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict", "precondition_failed"),
   },
 });
 

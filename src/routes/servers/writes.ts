@@ -1,7 +1,5 @@
 import type { Context } from "hono";
 import { isUniqueViolation } from "../../db/errors.ts";
-import { rowExists } from "../../db/mutation.ts";
-import { servers } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
@@ -17,7 +15,7 @@ import {
   patchColumns,
   type ServerInput,
   type ServerPatch,
-  serverAtVersion,
+  serverStillAt,
   updateServerIfAt,
 } from "../../services/servers/servers.ts";
 import { emitEvent } from "../../services/webhooks/events.ts";
@@ -65,7 +63,7 @@ export async function updateFor(c: Context<AppEnv>, id: string, patch: ServerPat
   const current = await loadServer(c, id);
   const expected = versionFromIfMatch(c, current.id, current.version);
   const set = await patchColumns(await keyringFor(c.get("config")), current, patch);
-  const unit = requestWrite(c).onlyIf(rowExists(servers, serverAtVersion(current.id, expected)));
+  const unit = requestWrite(c).onlyIf(serverStillAt(current.id, expected));
   unit.audit({
     action: "server.updated",
     resourceType: "server",
@@ -92,7 +90,7 @@ export async function updateFor(c: Context<AppEnv>, id: string, patch: ServerPat
 export async function deleteFor(c: Context<AppEnv>, id: string, api?: "v1") {
   const current = await loadServer(c, id);
   const expected = versionFromIfMatch(c, current.id, current.version);
-  const unit = requestWrite(c).onlyIf(rowExists(servers, serverAtVersion(current.id, expected)));
+  const unit = requestWrite(c).onlyIf(serverStillAt(current.id, expected));
   unit.audit({
     action: "server.deleted",
     resourceType: "server",

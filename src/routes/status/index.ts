@@ -1,10 +1,9 @@
-import { sql } from "drizzle-orm";
 import { html, raw } from "hono/html";
-import { servers } from "../../db/schema.ts";
 import { createRouter } from "../../lib/create-router.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { htmlPage } from "../../lib/html.ts";
 import { edgeCache } from "../../middleware/edge-cache.ts";
+import { countServersByStatus } from "../../services/servers/servers.ts";
 import { CHECK_TIMEOUT_MS } from "../health/ready.ts";
 
 /**
@@ -16,19 +15,10 @@ import { CHECK_TIMEOUT_MS } from "../health/ready.ts";
 export const statusRouter = createRouter();
 statusRouter.get("/status", edgeCache({ tags: ["status"], maxAge: 30 }), async (c) => {
   const [db, kv] = await Promise.all([
-    timedCheck(
-      () =>
-        c
-          .get("db")
-          .select({ status: servers.status, n: sql<number>`count(*)` })
-          .from(servers)
-          .groupBy(servers.status)
-          .all(),
-      CHECK_TIMEOUT_MS,
-    ),
+    timedCheck(() => countServersByStatus(c.get("db")), CHECK_TIMEOUT_MS),
     timedCheck(() => c.env.CACHE.get("health:probe"), CHECK_TIMEOUT_MS),
   ]);
-  const counts = Object.fromEntries((db.value ?? []).map((r) => [r.status, Number(r.n)]));
+  const counts = db.value ?? {};
   const healthy = db.ok && kv.ok;
   const row = (name: string, ok: boolean, detail: string) =>
     html`<tr><td>${name}</td><td class="${ok ? "ok" : "bad"}">${ok ? "operational" : "unavailable"}</td><td>${detail}</td></tr>`;

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../env.ts";
 import { clientIp } from "../../lib/client-ip.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { jsonContent, publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { rateLimit } from "../../middleware/rate-limit.ts";
 import { increment } from "../../observability/metrics.ts";
@@ -31,9 +31,7 @@ export const createSubmissionRoute = createRoute({
   request: { body: createSubmissionBody },
   responses: {
     201: jsonContent(CreatedSubmissionSchema, "Received"),
-    403: errorResponse("forbidden"),
-    503: errorResponse("service_unavailable"),
-    ...commonErrors,
+    ...publicApiErrors("forbidden", "service_unavailable"),
   },
 });
 

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { exportDownloadPath } from "../../queues/jobs/submission-export.ts";
 import { exportKey } from "../../services/submissions/export.ts";
@@ -20,9 +20,7 @@ export const downloadExportRoute = createRoute({
       description: "The CSV file (an attachment)",
       content: { "text/csv": { schema: z.string() } },
     },
-    403: errorResponse("forbidden"),
-    404: errorResponse("not_found"),
-    ...commonErrors,
+    ...publicApiErrors("forbidden", "not_found"),
   },
 });
 

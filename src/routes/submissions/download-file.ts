@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env.ts";
-import { commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { verifyLink } from "../../services/submissions/links.ts";
 import { getSubmission } from "../../services/submissions/store.ts";
@@ -22,9 +22,7 @@ export const downloadFileRoute = createRoute({
       description: "The file (Content-Disposition: attachment; X-Content-Type-Options: nosniff)",
       content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
     },
-    403: errorResponse("forbidden"),
-    404: errorResponse("not_found"),
-    ...commonErrors,
+    ...publicApiErrors("forbidden", "not_found"),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireRole, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
@@ -33,8 +33,7 @@ export const createExportRoute = createRoute({
   },
   responses: {
     202: jsonContent(QueuedSchema, "Queued (Location: the job)"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

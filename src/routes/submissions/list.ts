@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { FILE_LINK_TTL_SECONDS, signLink } from "../../services/submissions/links.ts";
@@ -21,8 +21,7 @@ export const listSubmissionsRoute = createRoute({
   request: { query: ListSubmissionsQuery },
   responses: {
     200: jsonContent(SubmissionListSchema, "A page of submissions"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

@@ -1,11 +1,8 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { and, eq, type SQL } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { deleteUserStatements, findUserById } from "../../db/queries/users.ts";
-import { users } from "../../db/schema.ts";
+import { deleteUserStatements, findUserById, userExists } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { apiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { keyHashesOfOwner } from "../../services/api-keys/api-keys.ts";
@@ -19,15 +16,14 @@ export const deleteUserRoute = createRoute({
   tags: ["Users"],
   operationId: "deleteUser",
   summary: "Delete a user, their sessions and keys (admin)",
+  description:
+    "Deletes an account together with its refresh tokens and API keys; the audit log keeps its history. Deleting the last active admin is refused with a 409. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { params: UserIdParam },
   responses: {
     204: { description: "Deleted" },
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 
@@ -41,7 +37,7 @@ export const deleteUserHandler: RouteHandler<typeof deleteUserRoute, AppEnv> = a
   // The user, everything they own and the audit entry: one batch, applied only
   // while the user exists and (for an admin) another active admin remains.
   const condition = user.role === "admin" ? anotherActiveAdmin(id) : undefined;
-  const unit = requestWrite(c).onlyIf(rowExists(users, and(eq(users.id, id), condition) as SQL));
+  const unit = requestWrite(c).onlyIf(userExists(id, condition));
   unit.audit({
     action: "user.deleted",
     resourceType: "user",

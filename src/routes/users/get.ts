@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { findUserById } from "../../db/queries/users.ts";
 import type { AppEnv } from "../../env.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { toUserDto, UserSchema } from "../auth/schemas.ts";
@@ -13,14 +13,13 @@ export const getUserRoute = createRoute({
   tags: ["Users"],
   operationId: "getUser",
   summary: "Get a user (admin)",
+  description: "One account by id, with its role and whether it is active. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { params: UserIdParam },
   responses: {
     200: jsonContent(UserSchema, "The user"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 

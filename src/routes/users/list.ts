@@ -3,7 +3,7 @@ import { listUsers } from "../../db/queries/users.ts";
 import { ROLES } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { PaginationQuery } from "../../lib/pagination.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { toUserDto } from "../auth/schemas.ts";
@@ -15,13 +15,14 @@ export const listUsersRoute = createRoute({
   tags: ["Users"],
   operationId: "listUsers",
   summary: "List users (admin)",
+  description:
+    "Every account with its role and status, a page at a time, optionally only those of one role. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { query: PaginationQuery.extend({ role: z.enum(ROLES).optional() }) },
   responses: {
     200: jsonContent(UserListSchema, "A page of users"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

@@ -1,11 +1,14 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { and, eq, type SQL } from "drizzle-orm";
-import { rowExists } from "../../db/mutation.ts";
-import { findUserById, updateUserWhere, userPatchColumns } from "../../db/queries/users.ts";
-import { type UserRow, users } from "../../db/schema.ts";
+import {
+  findUserById,
+  updateUserWhere,
+  userExists,
+  userPatchColumns,
+} from "../../db/queries/users.ts";
+import type { UserRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { invalidateUser } from "../../services/auth/credential-cache.ts";
@@ -20,6 +23,8 @@ export const updateUserRoute = createRoute({
   tags: ["Users"],
   operationId: "updateUser",
   summary: "Change a user's name, role or status (admin)",
+  description:
+    "Changes an account's name, role or status. Demoting or deactivating the last active admin is refused with a 409. Deactivating an account ends its sessions and stops its API keys. Admins only.",
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: {
@@ -28,10 +33,7 @@ export const updateUserRoute = createRoute({
   },
   responses: {
     200: jsonContent(UserSchema, "The updated user"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 
@@ -57,7 +59,7 @@ export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = a
   // checked inside the transaction, so two admins demoting each other at the
   // same time cannot both succeed.
   const condition = losesAdmin ? anotherActiveAdmin(id) : undefined;
-  const unit = requestWrite(c).onlyIf(rowExists(users, and(eq(users.id, id), condition) as SQL));
+  const unit = requestWrite(c).onlyIf(userExists(id, condition));
   unit.audit({
     action:
       body.role && body.role !== before.role

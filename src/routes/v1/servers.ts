@@ -4,7 +4,7 @@ import { ENVIRONMENTS, SERVER_STATUSES, type ServerRow } from "../../db/schema.t
 import type { AppEnv } from "../../env.ts";
 import { createRouter } from "../../lib/create-router.ts";
 import { resourceEtag } from "../../lib/etag.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { appendHeader, setHeader } from "../../lib/response-headers.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
@@ -24,7 +24,7 @@ export const SUNSET = "Wed, 30 Sep 2027 00:00:00 GMT";
 const DEPRECATED_SINCE = Math.floor(Date.parse("2026-11-01T00:00:00Z") / 1000);
 const SUCCESSOR = '</api/v2/servers>; rel="successor-version"';
 
-const V1Server = z
+export const V1Server = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -90,6 +90,8 @@ const list = createRoute({
   path: "/servers",
   operationId: "listServersV1",
   summary: "List servers (v1: bare array, page/per_page, X-Total-Count, Link)",
+  description:
+    "Deprecated: use GET /api/v2/servers. The caller's servers as a bare array, paged with `page` and `per_page`, the total in X-Total-Count and the neighbouring pages in Link. Every v1 answer carries Deprecation, Sunset and a Link to its successor.",
   middleware: [requireScope("servers:read")] as const,
   request: {
     query: z.object({
@@ -97,7 +99,7 @@ const list = createRoute({
       per_page: z.coerce.number().int().min(1).max(100).default(30),
     }),
   },
-  responses: { 200: jsonContent(z.array(V1Server), "Servers"), ...authErrors, ...commonErrors },
+  responses: { 200: jsonContent(z.array(V1Server), "Servers"), ...apiErrors() },
 });
 const get = createRoute({
   ...base,
@@ -106,13 +108,13 @@ const get = createRoute({
   path: "/servers/{id}",
   operationId: "getServerV1",
   summary: "Get a server (v1)",
+  description:
+    "Deprecated: use GET /api/v2/servers/{id}. One server, with the v1 field names `hostname` and `env`.",
   middleware: [requireScope("servers:read")] as const,
   request: one,
   responses: {
     200: jsonContent(V1Server, "The server"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 const create = createRoute({
@@ -122,14 +124,13 @@ const create = createRoute({
   path: "/servers",
   operationId: "createServerV1",
   summary: "Add a server (v1)",
+  description:
+    "Deprecated: use POST /api/v2/servers. Adds a server from v1 fields (`hostname`, `env`). Supports Idempotency-Key.",
   middleware: [requireScope("servers:write"), idempotency(), outboundPolicy()] as const,
   request: jsonBody,
   responses: {
     201: jsonContent(V1Server, "Created"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    403: errorResponse("forbidden", "quota_exceeded"),
-    ...commonErrors,
+    ...apiErrors("conflict", "quota_exceeded"),
   },
 });
 const replace = createRoute({
@@ -139,15 +140,13 @@ const replace = createRoute({
   path: "/servers/{id}",
   operationId: "replaceServerV1",
   summary: "Replace a server (v1)",
+  description:
+    "Deprecated: use PATCH /api/v2/servers/{id}. Replaces every field of a server; If-Match guards against overwriting a version you have not seen (412).",
   middleware: [requireScope("servers:write"), outboundPolicy()] as const,
   request: { ...one, ...jsonBody },
   responses: {
     200: jsonContent(V1Server, "Replaced"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict", "precondition_failed"),
   },
 });
 const remove = createRoute({
@@ -157,14 +156,13 @@ const remove = createRoute({
   path: "/servers/{id}",
   operationId: "deleteServerV1",
   summary: "Delete a server (v1)",
+  description:
+    "Deprecated: use DELETE /api/v2/servers/{id}. Deletes a server; If-Match is honoured (412).",
   middleware: [requireScope("servers:write")] as const,
   request: one,
   responses: {
     204: { description: "Deleted" },
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

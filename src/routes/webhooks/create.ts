@@ -5,7 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requirePrincipal, requireScope, securityFor } from "../../middleware/auth.ts";
 import { idempotency } from "../../middleware/idempotency.ts";
@@ -32,9 +32,7 @@ export const createWebhookRoute = createRoute({
   },
   responses: {
     201: jsonContent(WebhookWithSecretSchema, "Created (Location, ETag)"),
-    ...authErrors,
-    403: errorResponse("forbidden", "quota_exceeded"),
-    ...commonErrors,
+    ...apiErrors("forbidden", "quota_exceeded"),
   },
 });
 

@@ -5,7 +5,7 @@ import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/s
 import type { AppEnv } from "../../env.ts";
 import { versionFromIfMatch } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse } from "../../lib/openapi.ts";
+import { apiErrors } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { auditView, endpointAtVersion } from "../../services/webhooks/endpoints.ts";
 import { loadEndpoint, staleWrite } from "./access.ts";
@@ -22,10 +22,7 @@ export const deleteWebhookRoute = createRoute({
   request: { params: WebhookIdParam },
   responses: {
     204: { description: "Deleted" },
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

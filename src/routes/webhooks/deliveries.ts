@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { listDeliveries } from "../../services/webhooks/endpoints.ts";
 import { loadEndpoint } from "./access.ts";
@@ -24,9 +24,7 @@ export const listDeliveriesRoute = createRoute({
   request: { params: WebhookIdParam, query: ListDeliveriesQuery },
   responses: {
     200: jsonContent(DeliveryListSchema, "A page of deliveries"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { resourceEtag } from "../../lib/etag.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { loadEndpoint } from "./access.ts";
 import { toWebhookDto, WebhookIdParam, WebhookSchema } from "./schemas.ts";
@@ -17,9 +17,7 @@ export const getWebhookRoute = createRoute({
   request: { params: WebhookIdParam },
   responses: {
     200: jsonContent(WebhookSchema, "The endpoint (ETag)"),
-    404: errorResponse("not_found"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found"),
   },
 });
 

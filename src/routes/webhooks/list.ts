@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
-import { authErrors, commonErrors, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { listEndpoints } from "../../services/webhooks/endpoints.ts";
 import { scopeOf } from "./access.ts";
@@ -18,8 +18,7 @@ export const listWebhooksRoute = createRoute({
   request: { query: ListWebhooksQuery },
   responses: {
     200: jsonContent(WebhookListSchema, "A page of endpoints"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors(),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { getDelivery } from "../../services/webhooks/endpoints.ts";
@@ -21,10 +21,7 @@ export const redeliverRoute = createRoute({
   request: { params: DeliveryIdParam },
   responses: {
     202: jsonContent(QueuedDeliverySchema, "Queued (Location: the job)"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 

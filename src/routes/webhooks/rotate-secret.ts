@@ -7,7 +7,7 @@ import { decrypt, keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { endpointAtVersion } from "../../services/webhooks/endpoints.ts";
 import {
@@ -32,10 +32,7 @@ export const rotateWebhookSecretRoute = createRoute({
   request: { params: WebhookIdParam },
   responses: {
     200: jsonContent(WebhookWithSecretSchema, "The endpoint with its new secret"),
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { queueTestEvent } from "../../services/webhooks/events.ts";
 import { endpointDisabled, loadEndpoint } from "./access.ts";
@@ -19,10 +19,7 @@ export const testWebhookRoute = createRoute({
   request: { params: WebhookIdParam },
   responses: {
     202: jsonContent(QueuedDeliverySchema, "Queued (Location: the job)"),
-    404: errorResponse("not_found"),
-    409: errorResponse("conflict"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "conflict"),
   },
 });
 

@@ -4,7 +4,7 @@ import { webhookEndpoints } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { requestWrite } from "../../lib/mutate.ts";
-import { authErrors, commonErrors, errorResponse, jsonContent } from "../../lib/openapi.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireScope, securityFor } from "../../middleware/auth.ts";
 import { outboundPolicy } from "../../middleware/outbound-policy.ts";
 import { auditView, endpointAtVersion, patchColumns } from "../../services/webhooks/endpoints.ts";
@@ -26,10 +26,7 @@ export const updateWebhookRoute = createRoute({
   },
   responses: {
     200: jsonContent(WebhookSchema, "The updated endpoint (new ETag)"),
-    404: errorResponse("not_found"),
-    412: errorResponse("precondition_failed"),
-    ...authErrors,
-    ...commonErrors,
+    ...apiErrors("not_found", "precondition_failed"),
   },
 });
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
+import { type Mutation, rowExists } from "../../db/mutation.ts";
 import { type ApiKeyRow, apiKeys, type Role, type Scope, users } from "../../db/schema.ts";
 import { encrypt, type Keyring } from "../../lib/crypto.ts";
 import { randomBytes, sha256Hex, toBase64Url } from "../../lib/encoding.ts";
@@ -86,9 +87,19 @@ export async function findApiKey(
     .get();
 }
 
+/** The INSERT of a new key's row, for a mutation. */
+export const insertApiKey = (db: Database, row: ApiKeyRow) => db.insert(apiKeys).values(row);
+
+/** The key exists and is not revoked: the precondition of a revocation. */
+export const keyNotRevoked = (id: string) =>
+  rowExists(apiKeys, and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))!);
+
 /** The key is still active: not revoked and not replaced by a rotation. */
-export const keyIsActive = (id: string) =>
+const keyIsActive = (id: string) =>
   and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), isNull(apiKeys.replacedBy))!;
+
+/** The key exists and is still active: a rotation's precondition. */
+export const keyStillActive = (id: string) => rowExists(apiKeys, keyIsActive(id));
 
 /** Revokes the key if it is not revoked yet; returns it, or nothing. */
 export const revokeApiKeyIfActive = (db: Database, id: string, now = nowIso()) =>
@@ -107,9 +118,8 @@ export interface Rotation {
 /**
  * Plans a rotation: a replacement key with the same settings, and the old key's
  * shortened life. Inactive keys (revoked, replaced, expired) cannot be rotated.
- * The caller commits `replacement.row` and {@link retireRotatedKey} in one batch
- * under the condition {@link keyIsActive}, so of two concurrent rotations exactly
- * one applies.
+ * The caller adds it to a mutation under the condition {@link keyStillActive} with
+ * {@link addRotation}, so of two concurrent rotations exactly one applies.
  */
 export async function planRotation(
   ring: Keyring,
@@ -135,7 +145,7 @@ export async function planRotation(
 }
 
 /** Marks the old key replaced (if still active) and shortens its life to the grace period. */
-export const retireRotatedKey = (db: Database, oldId: string, rotation: Rotation) =>
+const retireRotatedKey = (db: Database, oldId: string, rotation: Rotation) =>
   db
     .update(apiKeys)
     .set({
@@ -145,6 +155,16 @@ export const retireRotatedKey = (db: Database, oldId: string, rotation: Rotation
     })
     .where(keyIsActive(oldId))
     .returning({ id: apiKeys.id });
+
+/**
+ * Adds a planned rotation to a mutation whose precondition is {@link keyStillActive}:
+ * the replacement's row, then the old key's retirement. Returns the retirement's
+ * slot: empty after commit when another rotation got there first.
+ */
+export function addRotation(unit: Mutation, oldId: string, rotation: Rotation) {
+  unit.record(apiKeys, [rotation.replacement.row]);
+  return unit.write(retireRotatedKey(unit.db, oldId, rotation));
+}
 
 /** What authentication needs about a key and its owner; cached in KV and the isolate. */
 export interface KeyRecord {

@@ -74,7 +74,7 @@ const DEFAULT_KEY_LIMIT = POLICIES.api_key.limit;
  * What the caller's credential can do at most. A key's own settings; for a signed-in
  * user, their role's scopes and nothing else (null = unbounded).
  */
-export function reachOf(p: Principal): KeyReach {
+function reachOf(p: Principal): KeyReach {
   if (p.kind === "user") {
     return {
       scopes: p.scopes,

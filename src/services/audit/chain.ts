@@ -20,7 +20,7 @@ export interface ChainedFields {
 }
 
 /** JSON with object keys sorted at every level, so the hash does not depend on key order. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const entries = Object.entries(value as Record<string, unknown>)

@@ -38,8 +38,6 @@ export type Principal = UserPrincipal | ApiKeyPrincipal;
 export const effectiveScopes = (role: Role, requested: readonly Scope[]): Scope[] =>
   requested.filter((s) => ROLE_SCOPES[role].includes(s));
 
-export const hasScope = (p: Principal, scope: Scope): boolean => p.scopes.includes(scope);
-
 /**
  * Power over other users' resources: the admin role AND the `admin` scope. An admin's
  * key without the `admin` scope acts only as its owner, like anyone else's.

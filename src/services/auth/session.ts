@@ -1,4 +1,6 @@
-import type { UserRow } from "../../db/schema.ts";
+import type { SQL } from "drizzle-orm";
+import type { Mutation } from "../../db/mutation.ts";
+import { refreshTokens, type UserRow } from "../../db/schema.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token.ts";
 import { type NewRefreshTokenRow, newRefreshToken } from "./refresh-tokens.ts";
@@ -23,4 +25,13 @@ export async function newSession(jwtSecret: string, user: Pick<UserRow, "id" | "
       expires_in: ACCESS_TOKEN_TTL_SECONDS,
     },
   };
+}
+
+/** Adds a new session's refresh token to a sign-in's mutation (only when `when` holds, if given). */
+export function recordSession(
+  unit: Mutation,
+  session: Awaited<ReturnType<typeof newSession>>,
+  when?: SQL,
+): void {
+  unit.record(refreshTokens, [session.row], when ? { when } : {});
 }

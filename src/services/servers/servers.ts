@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import { insertIf } from "../../db/mutation.ts";
+import { insertIf, rowExists } from "../../db/mutation.ts";
 import {
   type ServerEnvironment,
   type ServerRow,
@@ -182,6 +182,10 @@ export type ServerPatch = Partial<ServerInput>;
 export const serverAtVersion = (id: string, version: number) =>
   and(eq(servers.id, id), eq(servers.version, version))!;
 
+/** The server is still at `version`: the precondition of a versioned write. */
+export const serverStillAt = (id: string, version: number) =>
+  rowExists(servers, serverAtVersion(id, version));
+
 /** The columns a patch changes (credentials encrypted), with the version bumped. */
 export async function patchColumns(
   ring: Keyring,
@@ -240,3 +244,15 @@ export const serverTags = (ownerId: string, id: string) => [
 /** The tag of the lists a scope sees. */
 export const listTag = (scope: Scope) =>
   scope.ownerId ? `servers:owner:${scope.ownerId}` : "servers:all";
+
+/** How many servers are in each status (statuses with none are absent). */
+export async function countServersByStatus(
+  db: Database,
+): Promise<Partial<Record<ServerStatus, number>>> {
+  const rows = await db
+    .select({ status: servers.status, n: sql<number>`count(*)` })
+    .from(servers)
+    .groupBy(servers.status)
+    .all();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

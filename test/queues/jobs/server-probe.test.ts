@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
-import { PRODUCTION_VARS, type Session, userWithRole } from "../../helpers.ts";
+import { PRODUCTION_VARS, type Session, seedUser } from "../../helpers.ts";
 import { deliver, job, mockOutbound, queuedJob } from "../helpers.ts";
 
 let op: Session;
 let other: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
-  other = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
+  other = await seedUser({ role: "operator" });
 });
 afterEach(() => vi.restoreAllMocks());
 

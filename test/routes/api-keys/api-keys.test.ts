@@ -1,21 +1,22 @@
 import { env } from "cloudflare:workers";
 import { signRequest } from "@edgepanel/client";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyListSchema, CreatedApiKeySchema } from "../../../src/routes/api-keys/schemas.ts";
 import { clearCredentialCaches } from "../../../src/services/auth/credential-cache.ts";
 import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
 import {
   api,
   createKey,
+  expectBody,
   expectProblem,
   expectStatus,
-  register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
 const me = (apiKey: string, headers: Record<string, string> = {}) =>
@@ -31,9 +32,10 @@ describe("creating keys", () => {
       .first<Record<string, unknown>>();
     expect(JSON.stringify(row)).not.toContain(k.key);
     expect(row!.key_hash).toMatch(/^[0-9a-f]{64}$/);
-    const list = await expectStatus<{ data: Record<string, unknown>[] }>(
+    const list = await expectBody(
       await api("/api/v2/api-keys", { token: admin.access_token }),
       200,
+      ApiKeyListSchema,
     );
     expect(list.data.find((d) => d.id === k.id)).toMatchObject({
       prefix: k.prefix,
@@ -50,7 +52,7 @@ describe("creating keys", () => {
   });
 
   it("a viewer cannot grant scopes they lack", async () => {
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     const res = await api("/api/v2/api-keys", {
       method: "POST",
       token: viewer.access_token,
@@ -158,9 +160,9 @@ describe("presenting keys", () => {
 
 describe("revoking and rotating", () => {
   it("someone else's key is 404, not 403", async () => {
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     const theirs = await createKey(other.access_token);
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     await expectProblem(
       await api(`/api/v2/api-keys/${theirs.id}`, { method: "DELETE", token: viewer.access_token }),
       404,
@@ -177,13 +179,14 @@ describe("revoking and rotating", () => {
 
   it("rotation issues a new key and keeps the old one for the grace period", async () => {
     const k = await createKey(admin.access_token);
-    const r = await expectStatus<{ id: string; key: string }>(
+    const r = await expectBody(
       await api(`/api/v2/api-keys/${k.id}/rotate`, {
         method: "POST",
         token: admin.access_token,
         body: { grace_period_seconds: 3600 },
       }),
       201,
+      CreatedApiKeySchema,
     );
     expect(r.key).not.toBe(k.key);
     await expectStatus(await me(r.key), 200);
@@ -198,13 +201,14 @@ describe("revoking and rotating", () => {
   it("with a zero grace period the old key stops at once", async () => {
     const k = await createKey(admin.access_token);
     await expectStatus(await me(k.key), 200);
-    const r = await expectStatus<{ key: string }>(
+    const r = await expectBody(
       await api(`/api/v2/api-keys/${k.id}/rotate`, {
         method: "POST",
         token: admin.access_token,
         body: { grace_period_seconds: 0 },
       }),
       201,
+      CreatedApiKeySchema,
     );
     await expectProblem(await me(k.key), 401);
     await expectStatus(await me(r.key), 200);

@@ -1,13 +1,15 @@
 import { signRequest } from "@edgepanel/client";
 import { describe, expect, it } from "vitest";
+import { ApiKeyListSchema, CreatedApiKeySchema } from "../../../src/routes/api-keys/schemas.ts";
 import { fetchWith } from "../../app/broken-env.ts";
 import {
   api,
   createKey,
+  expectBody,
   expectProblem,
   expectStatus,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
 
 /** Key management with the caller's scopes and limits, not only its owner's role. */
@@ -28,7 +30,7 @@ const soon = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOS
 
 describe("a key cannot reach past its own scopes through a sibling", () => {
   it("a servers:read key cannot rotate a sibling with wider scopes (no escalation)", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const narrow = await createKey(op.access_token, { scopes: ["servers:read"] });
     const wide = await createKey(op.access_token, { scopes: ["servers:read", "servers:write"] });
     const res = await rotate(wide.id, { apiKey: narrow.key });
@@ -39,7 +41,7 @@ describe("a key cannot reach past its own scopes through a sibling", () => {
   });
 
   it("a servers:read key cannot revoke a sibling with wider scopes, but may revoke itself", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const narrow = await createKey(op.access_token, { scopes: ["servers:read"] });
     const wide = await createKey(op.access_token, { scopes: ["servers:read", "servers:write"] });
     await expectProblem(await revoke(wide.id, { apiKey: narrow.key }), 403, "forbidden");
@@ -49,12 +51,13 @@ describe("a key cannot reach past its own scopes through a sibling", () => {
   });
 
   it("a key may rotate a sibling no wider than itself", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const wide = await createKey(op.access_token, { scopes: ["servers:read", "servers:write"] });
     const narrow = await createKey(op.access_token, { scopes: ["servers:read"] });
-    const r = await expectStatus<{ key: string; scopes: string[] }>(
+    const r = await expectBody(
       await rotate(narrow.id, { apiKey: wide.key }),
       201,
+      CreatedApiKeySchema,
     );
     expect(r.scopes).toEqual(["servers:read"]);
   });
@@ -66,8 +69,8 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
     createKey(victim.access_token, { scopes: ["servers:read", "servers:write"] });
 
   it("an admin's servers:read key cannot rotate or revoke another user's key (404)", async () => {
-    victim = await userWithRole("operator");
-    const admin = await userWithRole("admin");
+    victim = await seedUser({ role: "operator" });
+    const admin = await seedUser({ role: "admin" });
     const adminNarrow = await createKey(admin.access_token, { scopes: ["servers:read"] });
     const theirs = await victimKey();
     await expectProblem(await rotate(theirs.id, { apiKey: adminNarrow.key }), 404);
@@ -76,8 +79,8 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
   });
 
   it("nobody receives another user's new secret: an admin's rotate of someone else's key is refused", async () => {
-    victim = await userWithRole("operator");
-    const admin = await userWithRole("admin");
+    victim = await seedUser({ role: "operator" });
+    const admin = await seedUser({ role: "admin" });
     const theirs = await victimKey();
     const adminKey = await createKey(admin.access_token, { scopes: ["admin"] });
     for (const auth of [{ token: admin.access_token }, { apiKey: adminKey.key }]) {
@@ -90,20 +93,21 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
   });
 
   it("an admin with the admin scope may revoke another user's key", async () => {
-    victim = await userWithRole("operator");
-    const admin = await userWithRole("admin");
+    victim = await seedUser({ role: "operator" });
+    const admin = await seedUser({ role: "admin" });
     const theirs = await victimKey();
     expect((await revoke(theirs.id, { token: admin.access_token })).status).toBe(204);
     await expectProblem(await me(theirs.key), 401);
   });
 
   it("an admin may list another user's keys with ?owner_id=; others get their own list only", async () => {
-    victim = await userWithRole("operator");
-    const admin = await userWithRole("admin");
+    victim = await seedUser({ role: "operator" });
+    const admin = await seedUser({ role: "admin" });
     const theirs = await victimKey();
-    const list = await expectStatus<{ data: { id: string }[] }>(
+    const list = await expectBody(
       await api(`/api/v2/api-keys?owner_id=${victim.user.id}`, { token: admin.access_token }),
       200,
+      ApiKeyListSchema,
     );
     expect(list.data.map((k) => k.id)).toContain(theirs.id);
     const adminNarrow = await createKey(admin.access_token, { scopes: ["servers:read"] });
@@ -112,7 +116,7 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
       403,
       "forbidden",
     );
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     await expectProblem(
       await api(`/api/v2/api-keys?owner_id=${victim.user.id}`, { token: other.access_token }),
       403,
@@ -121,8 +125,8 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
   });
 
   it("admin power used on /api-keys respects ADMIN_IP_ALLOWLIST; own keys do not need it", async () => {
-    victim = await userWithRole("operator");
-    const admin = await userWithRole("admin");
+    victim = await seedUser({ role: "operator" });
+    const admin = await seedUser({ role: "admin" });
     const theirs = await victimKey();
     const mine = await createKey(admin.access_token);
     const allow = { ADMIN_IP_ALLOWLIST: "10.0.0.0/8" };
@@ -156,7 +160,7 @@ describe("cross-owner key management needs the admin role AND the admin scope", 
 
 describe("a restricted key cannot mint a less restricted one", () => {
   it("expiry: a child of an expiring key must expire no later", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const parent = await createKey(op.access_token, { expires_at: soon(60) });
     const none = await expectProblem(await create({ apiKey: parent.key }, {}), 403, "forbidden");
     expect(none.errors?.map((e) => e.path)).toEqual(["expires_at"]);
@@ -169,7 +173,7 @@ describe("a restricted key cannot mint a less restricted one", () => {
   });
 
   it("allowed_cidrs: a child's CIDRs must lie inside the parent's", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const parent = await createKey(op.access_token, { allowed_cidrs: ["10.0.0.0/8"] });
     const from = { "cf-connecting-ip": "10.1.1.1" };
     const post = (body: Record<string, unknown>) =>
@@ -187,7 +191,7 @@ describe("a restricted key cannot mint a less restricted one", () => {
   });
 
   it("require_signature: a child of a signing key must require signatures too", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const parent = await createKey(op.access_token, { require_signature: true });
     const signedPost = async (body: Record<string, unknown>) => {
       const text = JSON.stringify({ name: "child", scopes: ["servers:read"], ...body });
@@ -204,7 +208,7 @@ describe("a restricted key cannot mint a less restricted one", () => {
   });
 
   it("rate limit: a child of a limited key has a limit no higher", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const parent = await createKey(op.access_token, { rate_limit_per_minute: 50 });
     await expectProblem(await create({ apiKey: parent.key }, {}), 403, "forbidden");
     await expectProblem(
@@ -216,7 +220,7 @@ describe("a restricted key cannot mint a less restricted one", () => {
   });
 
   it("an unrestricted key may not mint a key above the default per-key limit", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const parent = await createKey(op.access_token);
     await expectProblem(
       await create({ apiKey: parent.key }, { rate_limit_per_minute: 5_000 }),
@@ -231,7 +235,7 @@ describe("a restricted key cannot mint a less restricted one", () => {
   });
 
   it("rotation keeps a restricted sibling's settings, so only an equally restricted key may rotate it", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const unrestricted = await createKey(op.access_token);
     const restricted = await createKey(op.access_token, { expires_at: soon(60) });
     // The restricted key may not rotate the unrestricted one (it would receive a key without expiry)…

@@ -2,36 +2,32 @@ import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDatabase } from "../../../src/db/client.ts";
+import { AuditLogListSchema, VerifySchema } from "../../../src/routes/audit-logs/schemas.ts";
 import { recordAudit, verifyAudit } from "../../../src/services/audit/audit-log.ts";
 import { sealPending } from "../../../src/services/audit/seal.ts";
 import {
   api,
   createKey,
+  expectBody,
   expectProblem,
   expectStatus,
   PASSWORD,
   register,
   type Session,
   sealAudit,
+  seedUser,
 } from "../../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
-type Row = {
-  action: string;
-  actor_id: string | null;
-  resource_id: string | null;
-  summary: Record<string, unknown> | null;
-  ip: string;
-  request_id: string;
-};
 const list = async (query = "") =>
-  expectStatus<{ data: Row[]; next_cursor: string | null }>(
+  expectBody(
     await api(`/api/v2/audit-logs${query}`, { token: admin.access_token }),
     200,
+    AuditLogListSchema,
   );
 
 describe("audit log", () => {
@@ -152,20 +148,23 @@ describe("audit log", () => {
       action: "test.unsealed",
       resourceType: "test",
     });
-    const page = await expectStatus<{ data: (Row & { sealed: boolean; hash: string | null })[] }>(
+    const page = await expectBody(
       await api("/api/v2/audit-logs?action=test.unsealed", { token: admin.access_token }),
       200,
+      AuditLogListSchema,
     );
     expect(page.data[0]).toMatchObject({ sealed: false, hash: null, prev_hash: null });
-    const report = await expectStatus<{ valid: boolean; unsealed: number }>(
+    const report = await expectBody(
       await api("/api/v2/audit-logs/verify", { token: admin.access_token }),
       200,
+      VerifySchema,
     );
     expect(report).toMatchObject({ valid: true, unsealed: 1 });
     await sealAudit();
-    const sealed = await expectStatus<{ data: { sealed: boolean; hash: string | null }[] }>(
+    const sealed = await expectBody(
       await api("/api/v2/audit-logs?action=test.unsealed", { token: admin.access_token }),
       200,
+      AuditLogListSchema,
     );
     expect(sealed.data[0]!.sealed).toBe(true);
     expect(sealed.data[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -173,9 +172,10 @@ describe("audit log", () => {
 
   it("verify reports a valid chain, then the first tampered row", async () => {
     await sealAudit();
-    const ok = await expectStatus<{ valid: boolean; checked: number }>(
+    const ok = await expectBody(
       await api("/api/v2/audit-logs/verify", { token: admin.access_token }),
       200,
+      VerifySchema,
     );
     expect(ok.valid).toBe(true);
     expect(ok.checked).toBeGreaterThan(5);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, expectProblem, expectStatus, register } from "../../helpers.ts";
+import { TokenResponse } from "../../../src/routes/auth/schemas.ts";
+import { api, expectBody, expectProblem, expectStatus, register, seedUser } from "../../helpers.ts";
 
 /** Mocks only the outside world: the provider endpoints. Anything else fails loudly. */
 function mockProviders(routes: Record<string, () => Response>) {
@@ -38,7 +39,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("Google sign-in", () => {
   it("redirects to Google with state, then creates a verified user and stores provider tokens encrypted", async () => {
-    await register(); // someone else is the first (admin) user
+    await seedUser({ role: "admin" }); // an admin exists: a sign-up is a viewer
     const { location, state } = await startFlow("google");
     expect(location.origin).toBe("https://accounts.google.com");
     expect(location.searchParams.get("client_id")).toBe("test-google-client");
@@ -55,10 +56,7 @@ describe("Google sign-in", () => {
         name: "Grace Hopper",
       }),
     });
-    const body = await expectStatus<{
-      user: { email: string; role: string; email_verified: boolean };
-      access_token: string;
-    }>(await callback("google", state), 200);
+    const body = await expectBody(await callback("google", state), 200, TokenResponse);
     expect(body.user).toMatchObject({
       email: "grace@example.com",
       role: "viewer",
@@ -88,7 +86,7 @@ describe("Google sign-in", () => {
         name: "L",
       }),
     });
-    const body = await expectStatus<{ user: { id: string } }>(await callback("google", state), 200);
+    const body = await expectBody(await callback("google", state), 200, TokenResponse);
     expect(body.user.id).toBe(existing.user.id);
     const row = await env.DB.prepare(
       "select count(*) as n from audit_logs where action = 'auth.oauth_linked' and actor_id = ?",
@@ -154,10 +152,7 @@ describe("GitHub sign-in", () => {
       ]),
       "https://api.github.com/user": json({ id: 4242, login: "octocat", name: "The Octocat" }),
     });
-    const body = await expectStatus<{ user: { email: string; name: string } }>(
-      await callback("github", state),
-      200,
-    );
+    const body = await expectBody(await callback("github", state), 200, TokenResponse);
     expect(body.user).toMatchObject({ email: "octo@example.com", name: "The Octocat" });
   });
 

@@ -2,11 +2,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { clearFailureBlocks } from "../../../src/rate-limit/failures.ts";
 import { POLICIES } from "../../../src/rate-limit/policies.ts";
+import { TokenResponse } from "../../../src/routes/auth/schemas.ts";
 import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
 import {
   api,
+  expectBody,
   expectProblem,
-  expectStatus,
   PASSWORD,
   register,
   uniqueEmail,
@@ -21,10 +22,7 @@ describe("POST /api/v2/auth/register", () => {
       method: "POST",
       body: { email: uniqueEmail(), password: PASSWORD, name: "Second" },
     });
-    const second = await expectStatus<Record<string, unknown> & { user: { role: string } }>(
-      res,
-      201,
-    );
+    const second = await expectBody(res, 201, TokenResponse);
     expect(second.user.role).toBe("viewer");
     expect(second).toMatchObject({ token_type: "Bearer", expires_in: 900 });
     expect(typeof second.access_token).toBe("string");
@@ -110,12 +108,13 @@ describe("POST /api/v2/auth/login", () => {
   it("signs in with the right password", async () => {
     const email = uniqueEmail();
     await register(email);
-    const body = await expectStatus<{ user: { email: string }; access_token: string }>(
+    const body = await expectBody(
       await api("/api/v2/auth/login", {
         method: "POST",
         body: { email: ` ${email.toUpperCase()} `.trim(), password: PASSWORD },
       }),
       200,
+      TokenResponse,
     );
     expect(body.user.email).toBe(email);
   });

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ReadySchema } from "../../../src/routes/health/ready.ts";
 import { fetchWith, throwingD1 } from "../../app/broken-env.ts";
-import { api, expectProblem, expectStatus, sealAudit } from "../../helpers.ts";
+import { api, expectBody, expectProblem, expectStatus, sealAudit } from "../../helpers.ts";
 
 describe("GET /health/ready", () => {
   it("reports D1 and KV ok with latencies", async () => {
@@ -61,7 +62,7 @@ describe("GET /health/ready", () => {
     expect(lagging.checks.audit_sealing.oldest_unsealed_seconds).toBeGreaterThanOrEqual(89);
 
     await sealAudit();
-    const caughtUp = await expectStatus<{ status: string }>(await api("/health/ready"), 200);
+    const caughtUp = await expectBody(await api("/health/ready"), 200, ReadySchema);
     expect(caughtUp.status).toBe("ok");
   });
 });

@@ -2,13 +2,13 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
 import { JobSchema } from "../../../src/routes/jobs/get.ts";
-import { api, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { api, expectStatus, type Session, seedUser } from "../../helpers.ts";
 
 let admin: Session;
 let op: Session;
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  op = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 const RAW = "TypeError: connect ECONNREFUSED 10.0.0.7:8443 (D1_ERROR: select * from servers)";

@@ -2,14 +2,14 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
 import { ServerCheckListSchema } from "../../../src/routes/servers/checks.ts";
-import { api, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { api, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { createServer } from "./fixtures.ts";
 
 let admin: Session;
 let op: Session;
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  op = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 /** Check rows as older probes wrote them: exact latencies and free-text errors. */

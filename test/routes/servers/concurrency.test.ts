@@ -2,13 +2,13 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDatabase } from "../../../src/db/client.ts";
 import { verifyAudit } from "../../../src/services/audit/audit-log.ts";
-import { api, createKey, type Session, sealAudit, userWithRole } from "../../helpers.ts";
+import { api, createKey, type Session, sealAudit, seedUser } from "../../helpers.ts";
 import { createServer, serverBody } from "./fixtures.ts";
 
 let operator: Session;
 let apiKey: string;
 beforeAll(async () => {
-  operator = await userWithRole("operator");
+  operator = await seedUser({ role: "operator" });
   apiKey = (await createKey(operator.access_token, { scopes: ["servers:read", "servers:write"] }))
     .key;
 });

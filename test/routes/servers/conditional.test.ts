@@ -1,11 +1,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
-import { createServer, type ServerOut } from "./fixtures.ts";
+import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
+import {
+  api,
+  expectBody,
+  expectProblem,
+  expectStatus,
+  type Session,
+  seedUser,
+} from "../../helpers.ts";
+import { createServer } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 describe("conditional requests", () => {
@@ -100,9 +108,10 @@ describe("conditional requests", () => {
       }),
       412,
     );
-    const now = await expectStatus<ServerOut>(
+    const now = await expectBody(
       await api(`/api/v2/servers/${s.id}`, { token: op.access_token }),
       200,
+      ServerSchema,
     );
     expect(now.port).toBe(1);
   });
@@ -127,9 +136,10 @@ describe("conditional requests", () => {
     expect(statuses.filter((x) => x === 200)).toHaveLength(1);
     expect(statuses.filter((x) => x === 412)).toHaveLength(4);
     const winner = ports[statuses.indexOf(200)];
-    const now = await expectStatus<ServerOut>(
+    const now = await expectBody(
       await api(`/api/v2/servers/${s.id}`, { token: op.access_token }),
       200,
+      ServerSchema,
     );
     expect(now.port).toBe(winner);
   });

@@ -1,25 +1,26 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ServerListSchema, ServerSchema } from "../../../src/routes/servers/schemas.ts";
 import {
   api,
   createKey,
+  expectBody,
   expectProblem,
   expectStatus,
-  register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
-import { createServer, type ServerOut, serverBody } from "./fixtures.ts";
+import { createServer, serverBody } from "./fixtures.ts";
 
 let admin: Session;
 let operator: Session;
 let other: Session;
 let viewer: Session;
 beforeAll(async () => {
-  admin = await register();
-  operator = await userWithRole("operator");
-  other = await userWithRole("operator");
-  viewer = await userWithRole("viewer");
+  admin = await seedUser({ role: "admin" });
+  operator = await seedUser({ role: "operator" });
+  other = await seedUser({ role: "operator" });
+  viewer = await seedUser({ role: "viewer" });
 });
 
 describe("v2 servers: create and read", () => {
@@ -33,7 +34,7 @@ describe("v2 servers: create and read", () => {
         health_check_url: "https://alpha.example.com/healthz",
       }),
     });
-    const s = await expectStatus<ServerOut>(res, 201);
+    const s = await expectBody(res, 201, ServerSchema);
     expect(res.headers.get("location")).toBe(`/api/v2/servers/${s.id}`);
     expect(res.headers.get("etag")).toMatch(/^"[^"]+"$/);
     expect(s).toMatchObject({
@@ -45,9 +46,10 @@ describe("v2 servers: create and read", () => {
       owner_id: operator.user.id,
       has_credentials: false,
     });
-    const got = await expectStatus<ServerOut>(
+    const got = await expectBody(
       await api(`/api/v2/servers/${s.id}`, { token: operator.access_token }),
       200,
+      ServerSchema,
     );
     expect(got).toEqual(s);
   });
@@ -130,16 +132,18 @@ describe("v2 servers: ownership and roles", () => {
   it("lists only your own servers; admins list everyone's", async () => {
     const a = await createServer(operator.access_token);
     const b = await createServer(other.access_token);
-    const mine = await expectStatus<{ data: ServerOut[] }>(
+    const mine = await expectBody(
       await api("/api/v2/servers?limit=100", { token: operator.access_token }),
       200,
+      ServerListSchema,
     );
     expect(mine.data.every((s) => s.owner_id === operator.user.id)).toBe(true);
     expect(mine.data.map((s) => s.id)).toContain(a.id);
     expect(mine.data.map((s) => s.id)).not.toContain(b.id);
-    const all = await expectStatus<{ data: ServerOut[] }>(
+    const all = await expectBody(
       await api("/api/v2/servers?limit=100", { token: admin.access_token }),
       200,
+      ServerListSchema,
     );
     expect(all.data.map((s) => s.id)).toEqual(expect.arrayContaining([a.id, b.id]));
     await expectStatus(
@@ -175,9 +179,10 @@ describe("v2 servers: ownership and roles", () => {
       await api("/api/v2/servers", { method: "POST", apiKey: readKey.key, body: serverBody() }),
       403,
     );
-    const s = await expectStatus<ServerOut>(
+    const s = await expectBody(
       await api("/api/v2/servers", { method: "POST", apiKey: writeKey.key, body: serverBody() }),
       201,
+      ServerSchema,
     );
     expect(s.owner_id).toBe(operator.user.id);
     const adminKey = await createKey(admin.access_token, { scopes: ["servers:read"] });
@@ -199,7 +204,7 @@ describe("v2 servers: update and delete", () => {
       token: operator.access_token,
       body: { port: 8080, tags: ["x"], health_check_url: null },
     });
-    const u = await expectStatus<ServerOut>(res, 200);
+    const u = await expectBody(res, 200, ServerSchema);
     expect(u).toMatchObject({ port: 8080, tags: ["x"], name: s.name });
     expect(res.headers.get("etag")).not.toBe(first.headers.get("etag"));
     const row = await env.DB.prepare(

@@ -1,4 +1,5 @@
-import { api, expectStatus } from "../../helpers.ts";
+import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
+import { api, expectBody } from "../../helpers.ts";
 
 let n = 0;
 export const serverBody = (over: Record<string, unknown> = {}) => ({
@@ -10,22 +11,10 @@ export const serverBody = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-export type ServerOut = {
-  id: string;
-  name: string;
-  host: string;
-  port: number;
-  environment: string;
-  tags: string[];
-  status: string;
-  owner_id: string;
-  created_at: string;
-  has_credentials: boolean;
-};
-
 export async function createServer(token: string, over: Record<string, unknown> = {}) {
-  return expectStatus<ServerOut>(
+  return expectBody(
     await api("/api/v2/servers", { method: "POST", token, body: serverBody(over) }),
     201,
+    ServerSchema,
   );
 }

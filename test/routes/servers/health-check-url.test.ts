@@ -1,24 +1,26 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
 import { clearCredentialCaches } from "../../../src/services/auth/credential-cache.ts";
 import { fetchWith } from "../../app/broken-env.ts";
 import {
   api,
+  expectBody,
   expectProblem,
   expectStatus,
   PASSWORD,
   PRODUCTION_VARS,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../../helpers.ts";
-import { createServer, type ServerOut, serverBody } from "./fixtures.ts";
+import { createServer, serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 /** Asserts a 422 whose only entry names health_check_url, and returns its message. */
@@ -67,9 +69,10 @@ describe("health_check_url is checked by the outbound URL policy at the API", ()
       }),
     );
     expect(message).toContain("private");
-    const after = await expectStatus<ServerOut & { health_check_url: string }>(
+    const after = await expectBody(
       await api(`/api/v2/servers/${s.id}`, { token: op.access_token }),
       200,
+      ServerSchema,
     );
     expect(after.health_check_url).toBe("https://ok.example.com/");
   });

@@ -1,12 +1,20 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
+import {
+  api,
+  expectBody,
+  expectProblem,
+  expectStatus,
+  type Session,
+  seedUser,
+} from "../../helpers.ts";
 import { serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
 });
 
 const post = (key: string, body: unknown, token = op.access_token) =>
@@ -20,10 +28,10 @@ describe("Idempotency-Key", () => {
   it("replays the first response for the same key and body, creating once", async () => {
     const body = serverBody();
     const first = await post("key-replay-1", body);
-    const a = await expectStatus<{ id: string }>(first, 201);
+    const a = await expectBody(first, 201, ServerSchema);
     expect(first.headers.get("idempotency-replayed")).toBeNull();
     const second = await post("key-replay-1", body);
-    const b = await expectStatus<{ id: string }>(second, 201);
+    const b = await expectBody(second, 201, ServerSchema);
     expect(second.headers.get("idempotency-replayed")).toBe("true");
     expect(b).toEqual(a);
     expect(second.headers.get("location")).toBe(first.headers.get("location"));
@@ -76,7 +84,7 @@ describe("Idempotency-Key", () => {
   });
 
   it("keys are scoped per caller: another user's same key is independent", async () => {
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     const body = serverBody();
     await expectStatus(await post("shared-key", body), 201);
     const theirs = await post("shared-key", body, other.access_token);

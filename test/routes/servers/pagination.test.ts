@@ -1,23 +1,20 @@
 import { env } from "cloudflare:workers";
+import type { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDatabase } from "../../../src/db/client.ts";
 import { encodeCursor } from "../../../src/lib/cursor.ts";
 import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
+import { type ServerDto, ServerListSchema } from "../../../src/routes/servers/schemas.ts";
 import {
   type ListOptions,
   listServersQuery,
   type ServerFilters,
   SORTS,
 } from "../../../src/services/servers/servers.ts";
-import {
-  api,
-  expectProblem,
-  expectStatus,
-  register,
-  type Session,
-  userWithRole,
-} from "../../helpers.ts";
-import { createServer, type ServerOut } from "./fixtures.ts";
+import { api, expectBody, expectProblem, type Session, seedUser } from "../../helpers.ts";
+import { createServer } from "./fixtures.ts";
+
+type ServerList = z.infer<typeof ServerListSchema>;
 
 let owner: Session;
 const ENVS = ["production", "staging", "development"];
@@ -45,11 +42,9 @@ async function seed(ownerId: string, count: number, prefix: string) {
   await env.DB.batch(stmts);
 }
 
-type Page = { data: ServerOut[]; next_cursor: string | null };
-
 beforeAll(async () => {
-  await register(); // the first user (admin) is not the owner under test
-  owner = await userWithRole("operator");
+  await seedUser({ role: "admin" }); // an admin exists: the owner under test is a viewer
+  owner = await seedUser({ role: "operator" });
   await seed(owner.user.id, 250, "node");
 });
 
@@ -66,14 +61,15 @@ describe("keyset pagination", () => {
         ).results.map((r) => r.id),
       );
       let cursor: string | null = null;
-      let previous: ServerOut | undefined;
+      let previous: ServerDto | undefined;
       let pages = 0;
       do {
-        const page: Page = await expectStatus(
+        const page: ServerList = await expectBody(
           await api(`/api/v2/servers?limit=37&sort=${sort}${cursor ? `&cursor=${cursor}` : ""}`, {
             token: owner.access_token,
           }),
           200,
+          ServerListSchema,
         );
         for (const s of page.data) {
           seen.set(s.id, (seen.get(s.id) ?? 0) + 1);
@@ -94,9 +90,10 @@ describe("keyset pagination", () => {
   );
 
   it("a cursor from another sort, a tampered cursor and garbage are 400", async () => {
-    const page: Page = await expectStatus(
+    const page: ServerList = await expectBody(
       await api("/api/v2/servers?limit=5&sort=name", { token: owner.access_token }),
       200,
+      ServerListSchema,
     );
     await expectProblem(
       await api(`/api/v2/servers?limit=5&sort=-created_at&cursor=${page.next_cursor}`, {
@@ -117,9 +114,10 @@ describe("keyset pagination", () => {
   });
 
   it("limit defaults to 20 and must be 1..100", async () => {
-    const page: Page = await expectStatus(
+    const page: ServerList = await expectBody(
       await api("/api/v2/servers", { token: owner.access_token }),
       200,
+      ServerListSchema,
     );
     expect(page.data).toHaveLength(20);
     for (const bad of ["0", "101", "abc", "1.5"]) {
@@ -135,14 +133,15 @@ describe("keyset pagination", () => {
 
 describe("filters", () => {
   const all = async (query: string) => {
-    const out: ServerOut[] = [];
+    const out: ServerDto[] = [];
     let cursor: string | null = null;
     do {
-      const page: Page = await expectStatus(
+      const page: ServerList = await expectBody(
         await api(`/api/v2/servers?limit=100&${query}${cursor ? `&cursor=${cursor}` : ""}`, {
           token: owner.access_token,
         }),
         200,
+        ServerListSchema,
       );
       out.push(...page.data);
       cursor = page.next_cursor;

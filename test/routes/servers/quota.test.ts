@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/env.ts";
 import { fetchWith } from "../../app/broken-env.ts";
-import { api, createKey, expectProblem, expectStatus, userWithRole } from "../../helpers.ts";
+import { api, createKey, expectProblem, expectStatus, seedUser } from "../../helpers.ts";
 import { createServer, serverBody } from "./fixtures.ts";
 
 /** The real Worker with a small server quota (development env otherwise). */
@@ -20,7 +20,7 @@ describe("servers per owner quota", () => {
   });
 
   it("the create past the cap is a 403 quota_exceeded problem naming the limit; other owners are unaffected", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     for (let i = 0; i < 2; i++)
       await expectStatus(await withQuota(2, "/api/v2/servers", op.access_token, serverBody()), 201);
     const res = await withQuota(2, "/api/v2/servers", op.access_token, serverBody());
@@ -36,7 +36,7 @@ describe("servers per owner quota", () => {
     });
     await expectProblem(legacy, 403, "quota-exceeded");
 
-    const someoneElse = await userWithRole("operator");
+    const someoneElse = await seedUser({ role: "operator" });
     await expectStatus(
       await withQuota(2, "/api/v2/servers", someoneElse.access_token, serverBody()),
       201,
@@ -44,7 +44,7 @@ describe("servers per owner quota", () => {
   });
 
   it("is exact under concurrency: 20 creates racing for 5 slots make exactly 5 servers", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
         withQuota(5, "/api/v2/servers", op.access_token, serverBody()),
@@ -63,7 +63,7 @@ describe("servers per owner quota", () => {
   });
 
   it("deleting a server frees a slot", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const first = await createServer(op.access_token);
     await expectProblem(
       await withQuota(1, "/api/v2/servers", op.access_token, serverBody()),
@@ -100,7 +100,7 @@ describe("on-demand probes per owner", () => {
     api(`/api/v2/servers/${id}/checks`, { method: "POST", ...auth });
 
   it("10 a minute per owner, across servers and credentials, then 429 with Retry-After; other owners are unaffected", async () => {
-    const op = await userWithRole("operator");
+    const op = await seedUser({ role: "operator" });
     const a = await createServer(op.access_token, { health_check_url: "https://a.quota.test/" });
     const b = await createServer(op.access_token, { health_check_url: "https://b.quota.test/" });
     const key = await createKey(op.access_token, { scopes: ["servers:write"] });
@@ -118,7 +118,7 @@ describe("on-demand probes per owner", () => {
     expect(problem.detail).toContain("probes");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
 
-    const other = await userWithRole("operator");
+    const other = await seedUser({ role: "operator" });
     const theirs = await createServer(other.access_token, {
       health_check_url: "https://c.quota.test/",
     });

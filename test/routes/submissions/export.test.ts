@@ -4,7 +4,7 @@ import { DEVELOPMENT_DEFAULTS } from "../../../src/env.ts";
 import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
 import { exportDownloadPath } from "../../../src/queues/jobs/submission-export.ts";
 import { signLink } from "../../../src/services/submissions/links.ts";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { api, expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { deliver, job } from "../../queues/helpers.ts";
 
 let admin: Session;
@@ -56,8 +56,8 @@ const TRICKY = [
 ];
 
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  operator = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  operator = await seedUser({ role: "operator" });
   const start = Date.now() - 60_000;
   const stmts = [];
   for (let i = 0; i < ROWS; i++) {
@@ -195,7 +195,7 @@ describe("POST /api/v2/submissions/exports", () => {
     const before = await api("/api/v2/auth/me", { token: admin.access_token });
     const after = Number(/"user";r=(\d+)/.exec(before.headers.get("ratelimit") ?? "")?.[1]);
     expect(remaining - after).toBe(1);
-    const fresh = await userWithRole("admin");
+    const fresh = await seedUser({ role: "admin" });
     const first = await api("/api/v2/submissions/exports", {
       method: "POST",
       token: fresh.access_token,

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_DEFAULTS } from "../../../src/env.ts";
 import { SubmissionListSchema } from "../../../src/routes/submissions/schemas.ts";
 import { signLink } from "../../../src/services/submissions/links.ts";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { api, expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { fields, png, submitForm, submitJson } from "./helpers.ts";
 
 let admin: Session;
@@ -12,9 +12,9 @@ let viewer: Session;
 const ids: string[] = [];
 
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  operator = await userWithRole("operator");
-  viewer = await userWithRole("viewer");
+  admin = await seedUser({ role: "admin" });
+  operator = await seedUser({ role: "operator" });
+  viewer = await seedUser({ role: "viewer" });
   const messages = [
     "The quick brown fox asks for a quote",
     "Pricing question: how much for twenty servers?",

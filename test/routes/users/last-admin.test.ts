@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, userWithRole } from "../../helpers.ts";
+import { api, seedUser } from "../../helpers.ts";
 
 // A file of its own: the database holds exactly the two admins made here.
 describe("the last active admin", () => {
   it("two admins demoting each other at the same moment: exactly one succeeds", async () => {
-    const a = await userWithRole("admin");
-    const b = await userWithRole("admin");
+    const a = await seedUser({ role: "admin" });
+    const b = await seedUser({ role: "admin" });
     const [ab, ba] = await Promise.all([
       api(`/api/v2/users/${b.user.id}`, {
         method: "PATCH",

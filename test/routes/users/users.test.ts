@@ -1,29 +1,31 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { UserSchema } from "../../../src/routes/auth/schemas.ts";
 import {
   api,
+  expectBody,
   expectProblem,
   expectStatus,
   register,
   type Session,
-  userWithRole,
+  seedUser,
 } from "../../helpers.ts";
 
 let admin: Session;
 beforeAll(async () => {
-  admin = await register();
+  admin = await seedUser({ role: "admin" });
 });
 
 describe("admin user management", () => {
   it("only admins list users; the list paginates", async () => {
     for (let i = 0; i < 4; i++) await register();
-    const viewer = await userWithRole("viewer");
+    const viewer = await seedUser({ role: "viewer" });
     await expectProblem(
       await api("/api/v2/users", { token: viewer.access_token }),
       403,
       "forbidden",
     );
-    const operator = await userWithRole("operator");
+    const operator = await seedUser({ role: "operator" });
     await expectProblem(await api("/api/v2/users", { token: operator.access_token }), 403);
     const seen = new Set<string>();
     let cursor: string | null = null;
@@ -54,13 +56,14 @@ describe("admin user management", () => {
   it("promotes a viewer; the new role applies to their existing token", async () => {
     const v = await register();
     await expectProblem(await api("/api/v2/users", { token: v.access_token }), 403);
-    const updated = await expectStatus<{ role: string }>(
+    const updated = await expectBody(
       await api(`/api/v2/users/${v.user.id}`, {
         method: "PATCH",
         token: admin.access_token,
         body: { role: "admin" },
       }),
       200,
+      UserSchema,
     );
     expect(updated.role).toBe("admin");
     await expectStatus(await api("/api/v2/users", { token: v.access_token }), 200);

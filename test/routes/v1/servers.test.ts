@@ -1,11 +1,14 @@
+import { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
+import { V1Server } from "../../../src/routes/v1/servers.ts";
+import { api, expectBody, expectProblem, type Session, seedUser } from "../../helpers.ts";
 import { createServer } from "../servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
   for (let i = 0; i < 7; i++) await createServer(op.access_token, { name: `v1-${i}` });
 });
 
@@ -15,19 +18,10 @@ const expectDeprecated = (res: Response) => {
   expect(res.headers.get("link")).toContain('</api/v2/servers>; rel="successor-version"');
 };
 
-type V1 = {
-  id: string;
-  name: string;
-  hostname: string;
-  env: string;
-  port: number;
-  health_check_url: string | null;
-};
-
 describe("v1 legacy servers", () => {
   it("lists a bare array with page/per_page, X-Total-Count and RFC 8288 links", async () => {
     const res = await api("/api/v1/servers?page=2&per_page=3", { token: op.access_token });
-    const body = await expectStatus<V1[]>(res, 200);
+    const body = await expectBody(res, 200, z.array(V1Server));
     expect(Array.isArray(body)).toBe(true);
     expect(body).toHaveLength(3);
     expect(res.headers.get("x-total-count")).toBe("7");
@@ -49,9 +43,10 @@ describe("v1 legacy servers", () => {
   it("pages do not overlap and cover everything", async () => {
     const ids = new Set<string>();
     for (let page = 1; page <= 3; page++) {
-      const body = await expectStatus<V1[]>(
+      const body = await expectBody(
         await api(`/api/v1/servers?page=${page}&per_page=3`, { token: op.access_token }),
         200,
+        z.array(V1Server),
       );
       for (const s of body) ids.add(s.id);
     }
@@ -70,14 +65,15 @@ describe("v1 legacy servers", () => {
         health_check_url: "https://old.example.com/ping",
       },
     });
-    const s = await expectStatus<V1>(created, 201);
+    const s = await expectBody(created, 201, V1Server);
     expectDeprecated(created);
     expect(created.headers.get("location")).toBe(`/api/v1/servers/${s.id}`);
     expect(s).toMatchObject({ hostname: "old.example.com", env: "staging" });
     // The same row through v2, with the new names.
-    const v2 = await expectStatus<{ host: string; environment: string }>(
+    const v2 = await expectBody(
       await api(`/api/v2/servers/${s.id}`, { token: op.access_token }),
       200,
+      ServerSchema,
     );
     expect(v2).toMatchObject({ host: "old.example.com", environment: "staging" });
 
@@ -86,7 +82,7 @@ describe("v1 legacy servers", () => {
       token: op.access_token,
       body: { name: "legacy", hostname: "new.example.com", port: 22, env: "production" },
     });
-    const replaced = await expectStatus<V1>(put, 200);
+    const replaced = await expectBody(put, 200, V1Server);
     expect(replaced).toMatchObject({
       hostname: "new.example.com",
       port: 22,

@@ -9,7 +9,7 @@ import {
   WebhookWithSecretSchema,
 } from "../../../src/routes/webhooks/schemas.ts";
 import { SECRET_CONTEXT } from "../../../src/services/webhooks/signing.ts";
-import { expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { call, capturingQueue, createWebhook, receiverUrl } from "./helpers.ts";
 
 let admin: Session;
@@ -18,10 +18,10 @@ let other: Session;
 let viewer: Session;
 const q = capturingQueue();
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  op = await userWithRole("operator");
-  other = await userWithRole("operator");
-  viewer = await userWithRole("viewer");
+  admin = await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
+  other = await seedUser({ role: "operator" });
+  viewer = await seedUser({ role: "viewer" });
 });
 
 describe("POST /webhooks", () => {
@@ -141,7 +141,7 @@ describe("tenancy", () => {
 
 describe("GET /webhooks", () => {
   it("pages newest first with a cursor", async () => {
-    const user = await userWithRole("operator");
+    const user = await seedUser({ role: "operator" });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await createWebhook(q, user.access_token)).id);
     const seen: string[] = [];

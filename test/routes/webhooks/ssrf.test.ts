@@ -7,9 +7,9 @@ import {
   PASSWORD,
   PRODUCTION_VARS,
   type Session,
+  seedUser,
   uniqueEmail,
   uniqueIp,
-  userWithRole,
 } from "../../helpers.ts";
 import { serverBody } from "../servers/fixtures.ts";
 import { call, capturingQueue } from "./helpers.ts";
@@ -19,8 +19,8 @@ let op: Session;
 let prod: Session;
 const q = capturingQueue();
 beforeAll(async () => {
-  await userWithRole("admin");
-  op = await userWithRole("operator");
+  await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
   prod = await expectStatus<Session>(
     await call(q, "/api/v2/auth/register", {
       overrides: PRODUCTION_VARS,

@@ -7,7 +7,7 @@ import type { Bindings } from "../../../src/env.ts";
 import worker from "../../../src/index.ts";
 import type { JobMessage } from "../../../src/queues/enqueue.ts";
 import { MAX_ATTEMPTS } from "../../../src/services/webhooks/schedule.ts";
-import { expectProblem, expectStatus, type Session, userWithRole } from "../../helpers.ts";
+import { expectProblem, expectStatus, type Session, seedUser } from "../../helpers.ts";
 import { serverBody } from "../../routes/servers/fixtures.ts";
 import {
   attemptsOf,
@@ -26,9 +26,9 @@ let admin: Session;
 let op: Session;
 let other: Session;
 beforeAll(async () => {
-  admin = await userWithRole("admin");
-  op = await userWithRole("operator");
-  other = await userWithRole("operator");
+  admin = await seedUser({ role: "admin" });
+  op = await seedUser({ role: "operator" });
+  other = await seedUser({ role: "operator" });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -49,7 +49,7 @@ async function createServerVia(q: Capture, token: string, over: Record<string, u
 /** A fresh operator with one endpoint subscribed to `events`, and its captured queue. */
 async function setup(events: string[] = ["*"], url = receiverUrl()) {
   const q = capturingQueue();
-  const user = await userWithRole("operator");
+  const user = await seedUser({ role: "operator" });
   const hook = await createWebhook(q, user.access_token, { url, events });
   return { q, user, hook };
 }
