@@ -27,6 +27,8 @@ export const createSubmissionRoute = createRoute({
   operationId: "createSubmission",
   summary:
     "Submit the public form (no authentication; Turnstile token required; optional file ≤ 10 MiB as multipart). At most 5 a minute per IP.",
+  description:
+    "Receives the public form, with no authentication: JSON, or multipart/form-data with an optional file of at most 10 MiB streamed to R2 and typed by its content (PDF, PNG, JPEG, GIF, WebP, text, CSV). A Turnstile token is required (403 when missing or refused, 503 when Turnstile cannot be asked); a filled-in honeypot field gets a 201 and nothing is stored; at most 5 a minute per IP. A stored submission records an audit entry, the submission.created webhook event and the confirmation e-mail job in one transaction.",
   middleware: [rateLimit({ policy: "submissions" }), submissionForm()] as const,
   request: { body: createSubmissionBody },
   responses: {

@@ -14,6 +14,8 @@ export const downloadExportRoute = createRoute({
   operationId: "downloadSubmissionExport",
   summary:
     "Download an export through the signed link in its job's result (no other credentials; expires after 15 minutes)",
+  description:
+    "Downloads a finished export through the link in its job's result. The HMAC signature is the only credential; a tampered or expired link (15 minutes) is a 403, an export that no longer exists (kept one day) a 404. Always an attachment.",
   request: { params: ExportIdParam, query: SignedLinkQuery },
   responses: {
     200: {

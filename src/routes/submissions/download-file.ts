@@ -16,6 +16,8 @@ export const downloadFileRoute = createRoute({
   operationId: "downloadSubmissionFile",
   summary:
     "A submission's file, through the signed link in the admin list (no other credentials; expires after 5 minutes). Always an attachment.",
+  description:
+    "Downloads a submission's file through the signed link the admin list gives (valid 5 minutes; a tampered, foreign or expired link is a 403). Always Content-Disposition: attachment, X-Content-Type-Options: nosniff and a sandboxing CSP, with the type judged from the content, so the file never renders on the API's origin.",
   request: { params: SubmissionIdParam, query: SignedLinkQuery },
   responses: {
     200: {

@@ -21,6 +21,8 @@ export const createExportRoute = createRoute({
   operationId: "createSubmissionExport",
   summary:
     "Export submissions as CSV (admin; a job). Its result has a signed download link valid for 15 minutes. Costs 10 requests of the rate limit.",
+  description:
+    "Queues a CSV export of the submissions matching q, since and until, for admins. `csv` is RFC 4180; `xlsx_csv` adds a UTF-8 BOM and prefixes cells that start with = + - @ tab or CR with ' so spreadsheets do not run them. Poll the job at Location: its result holds an absolute, signed download link valid for 15 minutes. An export counts as 10 requests against the caller's rate limit.",
   security: securityFor("admin"),
   middleware: [
     requireRole("admin"),

@@ -16,6 +16,8 @@ export const listSubmissionsRoute = createRoute({
   operationId: "listSubmissions",
   summary:
     "Submissions, newest first (admin), with since/until and full-text search (`q`, SQLite FTS5 syntax)",
+  description:
+    'Lists submissions newest first, for admins only (operators and viewers get a 403): cursor pagination, since (inclusive) and until (exclusive), and q, an SQLite FTS5 query over name, e-mail and message (words, "phrases", prefix*, AND/OR/NOT). Matches carry a snippet as HTML with the submitter\'s text escaped and the matches in <mark>; a query FTS5 cannot parse is a 400. Files come with a signed download link valid for 5 minutes.',
   security: securityFor("admin"),
   middleware: [requireRole("admin")] as const,
   request: { query: ListSubmissionsQuery },

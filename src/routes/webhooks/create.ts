@@ -25,6 +25,8 @@ export const createWebhookRoute = createRoute({
   operationId: "createWebhook",
   summary:
     "Add a webhook endpoint (operators and admins). The response carries its signing secret, shown only once. Supports Idempotency-Key.",
+  description:
+    "Adds a webhook endpoint for operators and admins: its URL and the event types it subscribes to. The response carries the endpoint's whsec_ signing secret, shown only this once. Supports Idempotency-Key.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write"), idempotency(), outboundPolicy()] as const,
   request: {

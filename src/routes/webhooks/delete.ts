@@ -17,6 +17,8 @@ export const deleteWebhookRoute = createRoute({
   tags: ["Webhooks"],
   operationId: "deleteWebhook",
   summary: "Delete a webhook endpoint and its delivery log (If-Match honoured)",
+  description:
+    "Deletes a webhook endpoint and its delivery log. Send If-Match with the endpoint's ETag: a stale one is a 412. Someone else's endpoint is a 404.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },

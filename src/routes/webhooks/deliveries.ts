@@ -19,6 +19,8 @@ export const listDeliveriesRoute = createRoute({
   operationId: "listWebhookDeliveries",
   summary:
     "The endpoint's delivery log, newest first: every attempt with its status code, duration, the start of the response and the error",
+  description:
+    "The endpoint's delivery log, newest first, with cursor pagination: each delivery with its status, attempts, last status code and error.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam, query: ListDeliveriesQuery },

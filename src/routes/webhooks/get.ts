@@ -12,6 +12,8 @@ export const getWebhookRoute = createRoute({
   tags: ["Webhooks"],
   operationId: "getWebhook",
   summary: "Get a webhook endpoint (never its secret)",
+  description:
+    "Gets one webhook endpoint: its URL, subscribed events, whether it is enabled (and why not), and its failure streak. The signing secret is never returned after creation or rotation.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },

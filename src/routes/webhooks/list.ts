@@ -13,6 +13,8 @@ export const listWebhooksRoute = createRoute({
   tags: ["Webhooks"],
   operationId: "listWebhooks",
   summary: "List webhook endpoints (yours; every endpoint for admins), newest first",
+  description:
+    "Lists webhook endpoints, newest first: your own, or every endpoint for admins. Cursor pagination. Secrets are never included.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { query: ListWebhooksQuery },

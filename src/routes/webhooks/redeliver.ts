@@ -16,6 +16,8 @@ export const redeliverRoute = createRoute({
   operationId: "redeliverWebhook",
   summary:
     "Send a finished delivery's event again (a new delivery with the same webhook-id and body, signed anew; 202 with its job)",
+  description:
+    "Sends a finished delivery's event again: a new delivery with the same webhook-id and body, signed anew. Answers 202 with the queued job.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: DeliveryIdParam },

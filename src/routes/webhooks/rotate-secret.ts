@@ -27,6 +27,8 @@ export const rotateWebhookSecretRoute = createRoute({
   operationId: "rotateWebhookSecret",
   summary:
     "Replace the signing secret. For 24 hours deliveries carry signatures by both the new and the previous secret; the new secret is shown only in this response.",
+  description:
+    "Rotates an endpoint's signing secret: the new whsec_ secret is returned once, and the previous one keeps signing beside it for 24 hours so receivers can switch without missing a delivery.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },

@@ -14,6 +14,8 @@ export const testWebhookRoute = createRoute({
   operationId: "testWebhook",
   summary:
     "Send a `webhook.test` event to this endpoint now (queued; 202 with the job and the delivery to watch)",
+  description:
+    "Sends a webhook.test event to this endpoint now, to check the receiver. Answers 202 with the queued job and the delivery to watch in the delivery log.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: WebhookIdParam },

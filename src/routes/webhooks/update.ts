@@ -18,6 +18,8 @@ export const updateWebhookRoute = createRoute({
   operationId: "updateWebhook",
   summary:
     "Change a webhook endpoint, or enable/disable it. Send If-Match with its ETag to avoid lost updates.",
+  description:
+    "Changes a webhook endpoint, or enables or disables it. Send If-Match with its ETag to avoid lost updates: a stale one is a 412.",
   security: securityFor("webhooks:write"),
   middleware: [requireScope("webhooks:write"), outboundPolicy()] as const,
   request: {
