@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env.ts";
 import { publicApiErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
 import { verifyLink } from "../../services/submissions/links.ts";
+import { ALLOWED_TYPES } from "../../services/submissions/sniff.ts";
 import { getSubmission } from "../../services/submissions/store.ts";
 import { SignedLinkQuery, SubmissionIdParam } from "./schemas.ts";
 
@@ -22,7 +23,13 @@ export const downloadFileRoute = createRoute({
   responses: {
     200: {
       description: "The file (Content-Disposition: attachment; X-Content-Type-Options: nosniff)",
-      content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+      // The type the content was judged to be: one of the allowed kinds.
+      content: Object.fromEntries(
+        Object.values(ALLOWED_TYPES).map((type) => [
+          type,
+          { schema: z.string().openapi({ format: "binary" }) },
+        ]),
+      ),
     },
     ...publicApiErrors("forbidden", "not_found"),
   },
