@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
-import { type ProblemResponse, withProblem } from "./openapi.ts";
+import { errorResponse, type ProblemResponse, withProblem } from "./openapi.ts";
 import { ApiError, type FieldError } from "./problem.ts";
 
 type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
@@ -43,7 +43,7 @@ export function strictQueryRoute<R extends RouteLike>(route: R): R {
     responses: {
       ...route.responses,
       400: withProblem(
-        route.responses[400] as ProblemResponse | undefined,
+        (route.responses[400] as ProblemResponse | undefined) ?? errorResponse("bad_request"),
         "unknown_query_parameter",
       ),
     },

@@ -40,16 +40,10 @@ const describe = (...problems: [ProblemType, ...ProblemType[]]): ProblemResponse
 export const errorResponse = describe;
 
 /** `response` with one more problem type that answers with its status. */
-export const withProblem = (
-  response: ProblemResponse | undefined,
-  problem: ProblemType,
-): ProblemResponse =>
-  response
-    ? {
-        ...response,
-        description: `${response.description}, or ${PROBLEM_TYPES[problem].title.toLowerCase()} (\`${problem}\`)`,
-      }
-    : describe(problem);
+export const withProblem = (response: ProblemResponse, problem: ProblemType): ProblemResponse => ({
+  ...response,
+  description: `${response.description}, or ${PROBLEM_TYPES[problem].title.toLowerCase()} (\`${problem}\`)`,
+});
 
 type StatusOf<P extends ProblemType> = (typeof PROBLEM_TYPES)[P]["status"];
 

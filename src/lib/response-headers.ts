@@ -18,6 +18,21 @@ export function appendHeader(c: Context, name: string, value: string): void {
   write(c, (h) => h.append(name, value));
 }
 
+/**
+ * Sets a fixed list of headers in one pass, and `unlessSet` only when the response
+ * does not carry that header already (a page's own Content-Security-Policy).
+ */
+export function setHeaders(
+  c: Context,
+  headers: readonly (readonly [string, string])[],
+  unlessSet?: readonly [string, string],
+): void {
+  write(c, (h) => {
+    for (const [name, value] of headers) h.set(name, value);
+    if (unlessSet && !h.has(unlessSet[0])) h.set(unlessSet[0], unlessSet[1]);
+  });
+}
+
 function write(c: Context, apply: (headers: Headers) => void): void {
   try {
     apply(c.res.headers);

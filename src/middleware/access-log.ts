@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { AppEnv } from "../env.ts";
-import { createLogger, type LogLevel, type LogSink } from "../observability/logger.ts";
+import { createLogger, type LogLevel, type LogSink, logLevel } from "../observability/logger.ts";
 
 export interface AccessLogOptions {
   /** Where lines are written; tests pass a collector. */
@@ -21,24 +21,27 @@ export const accessLog = ({
 }: AccessLogOptions = {}): MiddlewareHandler<AppEnv> =>
   async function accessLog(c, next) {
     const started = performance.now();
-    const level = fixedLevel ?? (c.env?.LOG_LEVEL as LogLevel | undefined) ?? "info";
     const logger = createLogger(
       { request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId },
-      ["debug", "info", "warn", "error"].includes(level) ? level : "info",
+      fixedLevel ?? logLevel(c.env?.LOG_LEVEL),
       sink,
     );
+    const fields: Record<string, unknown> = {};
     c.set("logger", logger);
-    c.set("logFields", {});
+    c.set("logFields", fields);
     await next();
     const status = c.res.status;
-    logger[status >= 500 ? "error" : status >= 400 ? "warn" : "info"]("request", {
-      method: c.req.method,
-      route: routePath(c, -1),
-      path: c.req.path,
-      status,
-      // performance.now() only advances across I/O on Workers: this is wall time spent awaiting.
-      duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      user_agent: c.req.header("user-agent"),
-      ...c.get("logFields"),
-    });
+    logger.request(
+      status >= 500 ? "error" : status >= 400 ? "warn" : "info",
+      {
+        method: c.req.method,
+        route: routePath(c, -1),
+        path: c.req.path,
+        status,
+        // performance.now() only advances across I/O on Workers: this is wall time spent awaiting.
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        user_agent: c.req.header("user-agent"),
+      },
+      fields,
+    );
   };

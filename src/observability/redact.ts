@@ -17,7 +17,7 @@ export const REDACTED = "[REDACTED]";
 const SUSPECT = /@|eyJ|ep_(?:live|test)_|bearer|basic/i;
 
 /** Scrubs credentials and e-mail addresses out of a free-form string. */
-function redactString(value: string): string {
+export function redactString(value: string): string {
   if (!SUSPECT.test(value)) return value;
   return value
     .replace(JWT, REDACTED)

@@ -16,10 +16,11 @@ export interface TraceContext {
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-const randomHex = (bytes: number): string => {
-  const buf = new Uint8Array(bytes);
-  crypto.getRandomValues(buf);
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const hex = (bytes: Uint8Array, from: number, to: number): string => {
+  let out = "";
+  for (let i = from; i < to; i++) out += HEX[bytes[i]!];
+  return out;
 };
 
 /** Parses a traceparent header; returns null for anything the spec says to ignore. */
@@ -39,8 +40,10 @@ function parseTraceparent(
 /** Continues the inbound trace (if valid) or starts a new sampled one. */
 export function startSpan(inbound: string | null | undefined): TraceContext {
   const parent = parseTraceparent(inbound);
-  const traceId = parent?.traceId ?? randomHex(16);
-  const spanId = randomHex(8);
+  // One draw for both ids (the span id's 8 bytes, then a trace id's 16 if needed).
+  const random = crypto.getRandomValues(new Uint8Array(parent ? 8 : 24));
+  const spanId = hex(random, 0, 8);
+  const traceId = parent?.traceId ?? hex(random, 8, 24);
   const sampled = parent ? (parent.flags & 1) === 1 : true;
   return {
     traceId,

@@ -33,6 +33,16 @@ function remember(name: string, d: Decision, now: number): Decision {
   return d;
 }
 
+/** The refusal this isolate remembers for `name`, if it still holds. */
+function blocked(name: string, now: number): Decision | undefined {
+  const until = blocks.get(name);
+  if (until === undefined) return undefined;
+  if (until > now)
+    return { allowed: false, remaining: 0, retryAfterMs: until - now, resetMs: until - now };
+  blocks.delete(name);
+  return undefined;
+}
+
 /** Whether one more failure would still be counted (allowed), without counting one. */
 export async function peekFailures(
   env: LimiterEnv,
@@ -41,19 +51,20 @@ export async function peekFailures(
   now = Date.now(),
 ): Promise<Decision> {
   const name = nameOf(policy, identity);
-  const until = blocks.get(name);
-  if (until !== undefined) {
-    if (until > now)
-      return { allowed: false, remaining: 0, retryAfterMs: until - now, resetMs: until - now };
-    blocks.delete(name);
-  }
+  const known = blocked(name, now);
+  if (known) return known;
   const d = await withBudget(
     limiterStub(env, name).peek(policy.limit, policy.windowSeconds * 1000),
   );
   return remember(name, d, now);
 }
 
-/** Counts one failure; `allowed: false` means the window was already full. */
+/**
+ * Counts one failure; `allowed: false` means the window was already full. A refusal
+ * this isolate already knows of is answered without a Durable Object call: the object
+ * does not count refused attempts either, so the answer is the same, and an address
+ * guessing keys costs one Map lookup per request instead of an RPC.
+ */
 export async function countFailure(
   env: LimiterEnv,
   policy: Policy,
@@ -61,6 +72,8 @@ export async function countFailure(
   now = Date.now(),
 ): Promise<Decision> {
   const name = nameOf(policy, identity);
+  const known = blocked(name, now);
+  if (known) return known;
   const d = await withBudget(
     limiterStub(env, name).check(policy.limit, policy.windowSeconds * 1000, 1),
   );

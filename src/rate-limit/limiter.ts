@@ -40,6 +40,62 @@ export async function checkLimit(
   name: string,
   policy: Policy,
   cost: number,
+  now = Date.now(),
+): Promise<Decision> {
+  // Units this isolate holds on lease come first: the object may refuse others
+  // while they are still here to spend.
+  const local = usesAllowance(policy, cost) ? spendLocal(name, policy, cost, now) : null;
+  if (local) return local;
+  const refusalKey = `${name}|${policy.limit}|${policy.windowSeconds}|${cost}`;
+  const known = knownRefusal(refusalKey, now);
+  if (known) return known;
+  return remember(refusalKey, await consult(env, name, policy, cost), now);
+}
+
+/**
+ * Refusals this isolate has been given, each until the object said to retry: a
+ * refused request is not counted by the object, so until then its answer would be
+ * the same refusal, and an identity over its limit (a client hammering, someone
+ * guessing keys) costs a Map lookup per request instead of a Durable Object call.
+ * Bounded; an entry only ever repeats the object's own answer.
+ */
+const refusals = new Map<string, { until: number; decision: Decision; at: number }>();
+const MAX_REFUSALS = 10_000;
+
+function knownRefusal(key: string, now: number): Decision | undefined {
+  const r = refusals.get(key);
+  if (!r) return undefined;
+  if (r.until <= now) {
+    refusals.delete(key);
+    return undefined;
+  }
+  const elapsed = now - r.at;
+  return {
+    ...r.decision,
+    retryAfterMs: r.until - now,
+    resetMs: Math.max(0, r.decision.resetMs - elapsed),
+  };
+}
+
+function remember(key: string, d: Decision, now: number): Decision {
+  if (!d.allowed && d.retryAfterMs > 0) {
+    refusals.delete(key);
+    refusals.set(key, { until: now + d.retryAfterMs, decision: d, at: now });
+    if (refusals.size > MAX_REFUSALS) refusals.delete(refusals.keys().next().value!);
+  }
+  return d;
+}
+
+/** Test hook: forget every refusal this isolate remembers. */
+export function clearRefusals(): void {
+  refusals.clear();
+}
+
+async function consult(
+  env: LimiterEnv,
+  name: string,
+  policy: Policy,
+  cost: number,
 ): Promise<Decision> {
   const windowMs = policy.windowSeconds * 1000;
   const stub = () => limiterStub(env, name);

@@ -6,7 +6,6 @@ import { BASE, createKey, type Session, seedUser } from "../helpers.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 

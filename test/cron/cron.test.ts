@@ -11,7 +11,6 @@ import { createServer } from "../routes/servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 
@@ -52,8 +51,10 @@ describe("*/5 * * * * health probes", () => {
       createExecutionContext(),
     );
     const expected = 200; // 250 servers, every fifth without a URL
+    // Any status: the real queue may deliver the first messages and its consumer start
+    // on them before this count is read.
     const jobs = await env.DB.prepare(
-      "select count(*) as n from jobs where type = 'server.probe' and status = 'queued'",
+      "select count(*) as n from jobs where type = 'server.probe'",
     ).first<{ n: number }>();
     expect(jobs!.n).toBe(expected);
     expect(calls).toEqual([100, 100]);

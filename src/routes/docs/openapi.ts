@@ -31,8 +31,13 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
     openapi: "3.1.0",
     info,
     servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
-    // Declared once here, in the order documentation tools list them.
+    // Declared once here, in the order documentation tools list them (the first
+    // group is the one Scalar opens).
     tags: [
+      {
+        name: "Operations",
+        description: "Liveness and readiness probes for load balancers and monitors",
+      },
       {
         name: "Auth",
         description: "Accounts, sign-in with a password or Google/GitHub, and tokens",
@@ -60,10 +65,6 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
       { name: "Users", description: "Accounts, roles and deactivation (admins)" },
       { name: "Audit", description: "The tamper-evident record of every write (admins)" },
       { name: "Admin", description: "The IP deny list and the response cache (admins)" },
-      {
-        name: "Operations",
-        description: "Liveness and readiness probes for load balancers and monitors",
-      },
       {
         name: "Servers (v1, deprecated)",
         description: "The previous servers API, kept until its sunset date: use Servers",

@@ -7,7 +7,6 @@ import { deliver, job, mockOutbound, queuedJob } from "../helpers.ts";
 let op: Session;
 let other: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
   other = await seedUser({ role: "operator" });
 });

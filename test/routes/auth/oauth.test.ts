@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TokenResponse } from "../../../src/routes/auth/schemas.ts";
-import { api, expectBody, expectProblem, expectStatus, register, seedUser } from "../../helpers.ts";
+import { api, expectBody, expectProblem, expectStatus, seedUser } from "../../helpers.ts";
 
 /** Mocks only the outside world: the provider endpoints. Anything else fails loudly. */
 function mockProviders(routes: Record<string, () => Response>) {
@@ -19,6 +19,29 @@ const json =
   (body: unknown, status = 200) =>
   () =>
     new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+/** Google's token endpoint and the profile its userinfo endpoint returns. */
+const mockGoogle = (profile: Record<string, unknown>, accessToken = "t") =>
+  mockProviders({
+    "https://oauth2.googleapis.com/token": json({
+      access_token: accessToken,
+      expires_in: 3600,
+      scope: "openid email profile",
+    }),
+    "https://www.googleapis.com/oauth2/v2/userinfo": json(profile),
+  });
+
+/** GitHub's token endpoint, the user and the e-mail addresses it returns. */
+const mockGitHub = (user: Record<string, unknown>, emails: Record<string, unknown>[]) =>
+  mockProviders({
+    "https://github.com/login/oauth/access_token": json({
+      access_token: "gh-token",
+      scope: "read:user,user:email",
+      token_type: "bearer",
+    }),
+    "https://api.github.com/user/emails": json(emails),
+    "https://api.github.com/user": json(user),
+  });
 
 async function startFlow(provider: "google" | "github") {
   const res = await api(`/api/v2/auth/oauth/${provider}`);
@@ -43,19 +66,15 @@ describe("Google sign-in", () => {
     const { location, state } = await startFlow("google");
     expect(location.origin).toBe("https://accounts.google.com");
     expect(location.searchParams.get("client_id")).toBe("test-google-client");
-    mockProviders({
-      "https://oauth2.googleapis.com/token": json({
-        access_token: "google-access-SECRET",
-        expires_in: 3600,
-        scope: "openid email profile",
-      }),
-      "https://www.googleapis.com/oauth2/v2/userinfo": json({
+    mockGoogle(
+      {
         id: "g-1001",
         email: "grace@example.com",
         verified_email: true,
         name: "Grace Hopper",
-      }),
-    });
+      },
+      "google-access-SECRET",
+    );
     const body = await expectBody(await callback("google", state), 200, TokenResponse);
     expect(body.user).toMatchObject({
       email: "grace@example.com",
@@ -71,20 +90,13 @@ describe("Google sign-in", () => {
   });
 
   it("links to an existing account by verified e-mail, and audits the link", async () => {
-    const existing = await register("linkme@example.com");
+    const existing = await seedUser({ email: "linkme@example.com" });
     const { state } = await startFlow("google");
-    mockProviders({
-      "https://oauth2.googleapis.com/token": json({
-        access_token: "t",
-        expires_in: 3600,
-        scope: "email",
-      }),
-      "https://www.googleapis.com/oauth2/v2/userinfo": json({
-        id: "g-2002",
-        email: "LinkMe@example.com",
-        verified_email: true,
-        name: "L",
-      }),
+    mockGoogle({
+      id: "g-2002",
+      email: "LinkMe@example.com",
+      verified_email: true,
+      name: "L",
     });
     const body = await expectBody(await callback("google", state), 200, TokenResponse);
     expect(body.user.id).toBe(existing.user.id);
@@ -98,18 +110,11 @@ describe("Google sign-in", () => {
 
   it("refuses an unverified e-mail with 403 and creates nothing", async () => {
     const { state } = await startFlow("google");
-    mockProviders({
-      "https://oauth2.googleapis.com/token": json({
-        access_token: "t",
-        expires_in: 3600,
-        scope: "email",
-      }),
-      "https://www.googleapis.com/oauth2/v2/userinfo": json({
-        id: "g-3003",
-        email: "unverified@example.com",
-        verified_email: false,
-        name: "U",
-      }),
+    mockGoogle({
+      id: "g-3003",
+      email: "unverified@example.com",
+      verified_email: false,
+      name: "U",
     });
     await expectProblem(await callback("google", state), 403);
     const n = await env.DB.prepare(
@@ -141,34 +146,18 @@ describe("GitHub sign-in", () => {
   it("uses the verified primary e-mail", async () => {
     const { location, state } = await startFlow("github");
     expect(location.origin).toBe("https://github.com");
-    mockProviders({
-      "https://github.com/login/oauth/access_token": json({
-        access_token: "gh-token",
-        scope: "read:user,user:email",
-        token_type: "bearer",
-      }),
-      "https://api.github.com/user/emails": json([
-        { email: "octo@example.com", primary: true, verified: true },
-      ]),
-      "https://api.github.com/user": json({ id: 4242, login: "octocat", name: "The Octocat" }),
-    });
+    mockGitHub({ id: 4242, login: "octocat", name: "The Octocat" }, [
+      { email: "octo@example.com", primary: true, verified: true },
+    ]);
     const body = await expectBody(await callback("github", state), 200, TokenResponse);
     expect(body.user).toMatchObject({ email: "octo@example.com", name: "The Octocat" });
   });
 
   it("refuses an unverified GitHub e-mail", async () => {
     const { state } = await startFlow("github");
-    mockProviders({
-      "https://github.com/login/oauth/access_token": json({
-        access_token: "gh-token",
-        scope: "read:user,user:email",
-        token_type: "bearer",
-      }),
-      "https://api.github.com/user/emails": json([
-        { email: "sneaky@example.com", primary: true, verified: false },
-      ]),
-      "https://api.github.com/user": json({ id: 777, login: "sneaky", name: null }),
-    });
+    mockGitHub({ id: 777, login: "sneaky", name: null }, [
+      { email: "sneaky@example.com", primary: true, verified: false },
+    ]);
     await expectProblem(await callback("github", state), 403);
   });
 });

@@ -12,7 +12,6 @@ import { createServer } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 

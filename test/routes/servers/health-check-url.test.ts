@@ -19,7 +19,6 @@ import { createServer, serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 

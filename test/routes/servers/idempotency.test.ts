@@ -13,7 +13,6 @@ import { serverBody } from "./fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 

@@ -43,7 +43,6 @@ async function seed(ownerId: string, count: number, prefix: string) {
 }
 
 beforeAll(async () => {
-  await seedUser({ role: "admin" }); // an admin exists: the owner under test is a viewer
   owner = await seedUser({ role: "operator" });
   await seed(owner.user.id, 250, "node");
 });

@@ -4,7 +4,6 @@ import { api, type Session, seedUser } from "../../helpers.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
 });
 

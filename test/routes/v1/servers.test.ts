@@ -7,7 +7,6 @@ import { createServer } from "../servers/fixtures.ts";
 
 let op: Session;
 beforeAll(async () => {
-  await seedUser({ role: "admin" });
   op = await seedUser({ role: "operator" });
   for (let i = 0; i < 7; i++) await createServer(op.access_token, { name: `v1-${i}` });
 });
