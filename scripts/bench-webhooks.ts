@@ -14,7 +14,24 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { benchUser, buildBundle, fmt, median, startApp } from "./bench/harness.ts";
+import { api, buildBundle, fmt, median, startApp } from "./bench/harness.ts";
+
+/** The first registered user (so an admin) and an API key of theirs with `keyBody`. */
+async function benchUser(url: string, { keyBody }: { keyBody: Record<string, unknown> }) {
+  const session = await api<{ access_token: string }>(url, "POST", "/api/v2/auth/register", {
+    email: "bench@example.com",
+    password: "benchmark password 123",
+    name: "Bench",
+  });
+  const { key } = await api<{ key: string }>(
+    url,
+    "POST",
+    "/api/v2/api-keys",
+    { name: "bench", ...keyBody },
+    { authorization: `Bearer ${session.access_token}` },
+  );
+  return { headers: { "x-api-key": key } };
+}
 
 const ENDPOINTS = Number(process.env.ENDPOINTS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
