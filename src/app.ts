@@ -26,6 +26,7 @@ import { livenessRouter, readinessRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
 import { statusRouter } from "./routes/status/index.ts";
+import { submissionsRouter } from "./routes/submissions/index.ts";
 import { usersRouter } from "./routes/users/index.ts";
 import { v1Router } from "./routes/v1/servers.ts";
 import { webhooksRouter } from "./routes/webhooks/index.ts";
@@ -64,7 +65,8 @@ export function createApp(options: AppOptions = {}) {
   // Deny list and admin allowlist guard the API; health probes and docs stay reachable.
   app.use("/api/*", ipRules());
   app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
-  app.use(bodyLimit({ maxSize: MiB, uploads: [["/api/v2/submissions", 10 * MiB]] }));
+  // Submission files stream to R2; the route counts them (10 MiB) as they arrive.
+  app.use(bodyLimit({ maxSize: MiB, streamed: [["/api/v2/submissions", 11 * MiB]] }));
   app.use(requireJsonBody());
   app.use(requestTimeout());
   app.use(compression({ threshold: 1024 }));
@@ -83,7 +85,8 @@ export function createApp(options: AppOptions = {}) {
     .route("/", serversRouter)
     .route("/", adminRouter)
     .route("/", jobsRouter)
-    .route("/", webhooksRouter);
+    .route("/", webhooksRouter)
+    .route("/", submissionsRouter);
   // Chained so the route types flow into AppType for the typed client.
   const routes = live
     .route("/", readinessRouter)

@@ -128,11 +128,13 @@ export interface Feature {
  * The one place a feature declares the secrets it needs. A secret is required only
  * while a feature that reads it exists and is enabled: requiring a secret nothing
  * reads stops a deployment for no reason. When `GET /metrics` lands, add
- * `metrics: { enabled: () => true, secrets: ["METRICS_TOKEN"] }`; when submissions
- * land, `submissions: { enabled: () => true, secrets: ["TURNSTILE_SECRET"] }` (an
- * `enabled` that reads a variable makes a feature switchable per environment).
+ * `metrics: { enabled: () => true, secrets: ["METRICS_TOKEN"] }` (an `enabled`
+ * that reads a variable makes a feature switchable per environment).
  */
-export const FEATURES: Readonly<Record<string, Feature>> = {};
+export const FEATURES: Readonly<Record<string, Feature>> = {
+  /** `POST /api/v2/submissions` verifies every submission's Turnstile token. */
+  submissions: { enabled: () => true, secrets: ["TURNSTILE_SECRET"] },
+};
 
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "staging", "production"]),
@@ -152,6 +154,8 @@ export const configSchema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
   /** Servers one owner may have; creating one more is a 403 `quota_exceeded`. */
   MAX_SERVERS_PER_OWNER: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  /** Days a form submission (and its file) is kept; the nightly clean-up deletes older ones. */
+  SUBMISSION_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Emergency switch (and benchmark baseline): "off" skips request rate and concurrency limits; login lockout stays on. */
   RATE_LIMITING: z.enum(["on", "off"]).default("on"),

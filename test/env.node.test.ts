@@ -85,12 +85,25 @@ describe("weak secrets are refused outside development", () => {
 });
 
 describe("secrets are required by the features that read them", () => {
-  it("staging and production start without METRICS_TOKEN and TURNSTILE_SECRET (no feature reads them yet)", () => {
+  it("staging and production start without METRICS_TOKEN (no feature reads it yet)", () => {
     for (const ENVIRONMENT of ["staging", "production"]) {
-      expect(
-        issues({ ENVIRONMENT, METRICS_TOKEN: undefined, TURNSTILE_SECRET: undefined }),
-      ).toEqual([]);
+      expect(issues({ ENVIRONMENT, METRICS_TOKEN: undefined })).toEqual([]);
     }
+  });
+
+  it("submissions need TURNSTILE_SECRET; production refuses Cloudflare's always-pass test secret, staging takes it", () => {
+    expect(issues({ TURNSTILE_SECRET: undefined })).toEqual([
+      { path: "TURNSTILE_SECRET", message: "TURNSTILE_SECRET is not set" },
+    ]);
+    expect(issues({ TURNSTILE_SECRET: DEVELOPMENT_DEFAULTS.TURNSTILE_SECRET })).toEqual([
+      {
+        path: "TURNSTILE_SECRET",
+        message: "TURNSTILE_SECRET uses the development default outside development",
+      },
+    ]);
+    expect(
+      issues({ ENVIRONMENT: "staging", TURNSTILE_SECRET: DEVELOPMENT_DEFAULTS.TURNSTILE_SECRET }),
+    ).toEqual([]);
   });
 
   it("an unused secret is not judged: a weak METRICS_TOKEN does not stop production", () => {

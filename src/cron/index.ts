@@ -37,7 +37,10 @@ export const CRON_TASKS: Record<string, { name: string; run: CronTask }> = {
   "0 4 * * *": {
     name: "maintenance",
     run: async ({ env, ctx, logger }) => {
-      const deleted = await runMaintenance(getDatabase(env));
+      const deleted = await runMaintenance(getDatabase(env), Date.now(), {
+        files: env.FILES,
+        retentionDays: loadConfig(env).SUBMISSION_RETENTION_DAYS,
+      });
       await systemWrite(env, ctx, logger)
         .auditAs({
           actorType: "system",

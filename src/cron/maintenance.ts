@@ -1,6 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { nowIso } from "../lib/ids.ts";
+import { deleteOldExports, EXPORT_KEEP_MS } from "../services/submissions/export.ts";
+import { deleteExpired } from "../services/submissions/store.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 /** Rows per DELETE and DELETEs per table per run: a run never exceeds the Worker's limits. */
@@ -23,11 +25,28 @@ async function deleteInBatches(db: Database, table: string, where: SQL): Promise
  * `0 4 * * *`: deletes what has expired, in bounded batches:
  * refresh tokens past expiry (or revoked > 7 days ago), API keys revoked or expired
  * more than 30 days ago, expired idempotency records, finished jobs and outbox rows
- * older than 30 days, webhook delivery logs older than 30 days. Returns the count per table.
+ * older than 30 days, webhook delivery logs older than 30 days, and (given the FILES
+ * bucket) submissions older than the retention period with their files, and export
+ * files older than a day. Returns the
+ * count per table.
  */
-export async function runMaintenance(db: Database, now = Date.now()) {
+export async function runMaintenance(
+  db: Database,
+  now = Date.now(),
+  submissions?: { files: R2Bucket; retentionDays: number },
+) {
   const at = (ms: number) => nowIso(now - ms);
+  // Submissions past SUBMISSION_RETENTION_DAYS, with their files (bounded batches).
+  const expired = submissions
+    ? await deleteExpired(db, submissions.files, at(submissions.retentionDays * DAY))
+    : { rows: 0, files: 0 };
+  const exports = submissions
+    ? await deleteOldExports(submissions.files, new Date(now - EXPORT_KEEP_MS))
+    : 0;
   return {
+    submissions: expired.rows,
+    submission_files: expired.files,
+    submission_exports: exports,
     refresh_tokens: await deleteInBatches(
       db,
       "refresh_tokens",

@@ -435,3 +435,36 @@ export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
+
+/**
+ * Public form submissions. `submissions_fts` (an FTS5 table over name, email and
+ * message, kept in sync by triggers) is created in the migration: drizzle has no
+ * virtual tables. The file, when there is one, lives in the FILES bucket under
+ * `file_key`; the name is the sanitised original, never part of the key.
+ */
+export const submissions = sqliteTable(
+  "submissions",
+  {
+    /**
+     * The FTS index's rowid (an alias of SQLite's rowid, so VACUUM cannot renumber it
+     * under the index, as it may an implicit rowid).
+     */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    name: text("name").notNull(),
+    email: text("email").notNull(),
+    message: text("message").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    fileKey: text("file_key"),
+    fileName: text("file_name"),
+    /** Decided from the file's first bytes, never from the client's header or name. */
+    fileType: text("file_type"),
+    fileSize: integer("file_size"),
+    fileSha256: text("file_sha256"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("submissions_created_idx").on(t.createdAt, t.id)],
+);
+
+export type SubmissionRow = typeof submissions.$inferSelect;

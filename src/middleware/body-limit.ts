@@ -10,6 +10,13 @@ export interface BodyLimitOptions {
   maxSize?: number;
   /** Larger limits for upload routes: [path prefix, bytes]. */
   uploads?: [prefix: string, maxSize: number][];
+  /**
+   * Exact paths whose multipart bodies the route reads as a stream and counts
+   * itself (files go on to R2 as they arrive): here only a declared Content-Length
+   * is checked against the limit, and nothing is buffered. Their other bodies get
+   * the default limit.
+   */
+  streamed?: [path: string, maxSize: number][];
 }
 
 /**
@@ -20,6 +27,7 @@ export interface BodyLimitOptions {
 export const bodyLimit = ({
   maxSize = MiB,
   uploads = [],
+  streamed = [],
 }: BodyLimitOptions = {}): MiddlewareHandler<AppEnv> => {
   const make = (size: number) =>
     honoBodyLimit({
@@ -32,7 +40,17 @@ export const bodyLimit = ({
     });
   const standard = make(maxSize);
   const larger = uploads.map(([prefix, size]) => [prefix, make(size)] as const);
+  const tooLarge = (size: number) =>
+    new ApiError("payload_too_large", {
+      detail: `Request body exceeds the ${size / MiB} MiB limit`,
+    });
   return async function bodyLimit(c, next) {
+    const stream = streamed.find(([path]) => c.req.path === path);
+    if (stream && /^multipart\/form-data/i.test(c.req.header("content-type") ?? "")) {
+      const length = Number(c.req.header("content-length") ?? "0");
+      if (length > stream[1]) throw tooLarge(stream[1]);
+      return next();
+    }
     const match = larger.find(([prefix]) => c.req.path.startsWith(prefix));
     return (match ? match[1] : standard)(c, next);
   };

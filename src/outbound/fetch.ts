@@ -19,7 +19,7 @@ import {
  * failing targets cannot open a breaker for anyone else or for the product's own
  * calls to the same host.
  */
-export type OutboundPurpose = UrlPurpose | "email" | "oauth" | "purge";
+export type OutboundPurpose = UrlPurpose | "email" | "oauth" | "purge" | "turnstile";
 
 /** A call to a URL the product chose (a provider, Cloudflare's API). */
 interface OwnTarget {
@@ -78,6 +78,7 @@ const breakers: Record<OutboundPurpose, CircuitBreaker> = {
   email: new CircuitBreaker(),
   oauth: new CircuitBreaker(),
   purge: new CircuitBreaker(),
+  turnstile: new CircuitBreaker(),
 };
 
 const RETRYABLE = (status: number) => status === 429 || status >= 500;

@@ -4,6 +4,7 @@ import { emailBulkJob } from "./jobs/email-bulk.ts";
 import { emailSendJob } from "./jobs/email-send.ts";
 import { serverProbeJob } from "./jobs/server-probe.ts";
 import { serverStatusChangedJob } from "./jobs/server-status-changed.ts";
+import { submissionExportJob } from "./jobs/submission-export.ts";
 import { webhookDeliverJob } from "./jobs/webhook-deliver.ts";
 
 /** Every job type. Adding one: a file in jobs/ and one line here. */
@@ -13,6 +14,7 @@ export const JOB_DEFINITIONS = [
   emailSendJob,
   emailBulkJob,
   webhookDeliverJob,
+  submissionExportJob,
 ] as const;
 
 export const jobsByType = new Map<string, JobDefinition>(

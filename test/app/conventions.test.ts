@@ -330,6 +330,7 @@ describe("failures never leak internals", () => {
         ENVIRONMENT: "production",
         JWT_SECRET: DEVELOPMENT_DEFAULTS.JWT_SECRET,
         ENCRYPTION_KEY: DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY,
+        TURNSTILE_SECRET: "real-secret",
       },
       "/health/ready",
     );

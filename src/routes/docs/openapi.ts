@@ -59,6 +59,14 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
         name: "Jobs",
         description: "Background work started by a request, to poll until it is done",
       },
+      {
+        name: "Webhooks",
+        description: "Endpoints that receive signed events, their delivery log and redelivery",
+      },
+      {
+        name: "Submissions",
+        description: "The public form (Turnstile, file uploads), search and CSV exports",
+      },
       { name: "Users", description: "Accounts, roles and deactivation (admins)" },
       { name: "Audit", description: "The tamper-evident record of every write (admins)" },
       { name: "Admin", description: "The IP deny list and the response cache (admins)" },

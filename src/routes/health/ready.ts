@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { jsonContent, opsErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { limiterStub } from "../../rate-limit/limiter.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
 
 const CheckSchema = z.object({
@@ -27,7 +28,14 @@ export const ReadySchema = z
       description:
         "`degraded`: serving, but the audit log's sealing lags (see checks.audit_sealing)",
     }),
-    checks: z.object({ d1: CheckSchema, kv: CheckSchema, audit_sealing: AuditSealingSchema }),
+    checks: z.object({
+      d1: CheckSchema,
+      kv: CheckSchema,
+      r2_files: CheckSchema,
+      r2_backups: CheckSchema,
+      rate_limiter: CheckSchema.openapi({ description: "The RateLimiter Durable Object" }),
+      audit_sealing: AuditSealingSchema,
+    }),
   })
   .openapi("Readiness");
 
@@ -78,12 +86,17 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
 }
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
-  const [d1, kv, audit_sealing] = await Promise.all([
+  const [d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing] = await Promise.all([
     probe(() => ping(c.get("db"))),
     probe(() => c.env.CACHE.get("health:probe")),
+    // A HEAD of a key that need not exist: a round trip to the bucket, nothing read.
+    probe(() => c.env.FILES.head("health/probe")),
+    probe(() => c.env.BACKUPS.head("health/probe")),
+    // A read-only RPC (peek changes no window) to an object of its own.
+    probe(() => limiterStub(c.env, "health:probe").peek(1, 1_000)),
     auditSealing(c),
   ]);
-  const checks = { d1, kv, audit_sealing };
+  const checks = { d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing };
   c.header("Cache-Control", "no-store");
   const failed = Object.entries(checks).filter(([, check]) => check.status === "error");
   if (failed.length) {

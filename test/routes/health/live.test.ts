@@ -31,23 +31,25 @@ describe("GET /health/live", () => {
       expect(body.errors).toEqual([
         { path: "JWT_SECRET", message: "JWT_SECRET is not set" },
         { path: "ENCRYPTION_KEY", message: "ENCRYPTION_KEY must be base64 of exactly 32 bytes" },
+        { path: "TURNSTILE_SECRET", message: "TURNSTILE_SECRET is not set" },
         { path: "REQUEST_TIMEOUT_MS", message: "REQUEST_TIMEOUT_MS must be a number" },
       ]);
       expect(body.detail).toContain("JWT_SECRET is not set");
     }
   });
 
-  it("staging boots without METRICS_TOKEN and TURNSTILE_SECRET (nothing reads them yet)", async () => {
+  it("staging boots without METRICS_TOKEN (nothing reads it yet) but not without TURNSTILE_SECRET (submissions read it)", async () => {
     const { PRODUCTION_VARS } = await import("../../helpers.ts");
-    const res = await fetchWith(
-      {
-        ...PRODUCTION_VARS,
-        ENVIRONMENT: "staging",
-        METRICS_TOKEN: undefined,
-        TURNSTILE_SECRET: undefined,
-      },
-      "/health/ready",
-    );
+    const staging = { ...PRODUCTION_VARS, ENVIRONMENT: "staging", METRICS_TOKEN: undefined };
+    const res = await fetchWith(staging, "/health/ready");
     expect(res.status, `body: ${await res.clone().text()}`).toBe(200);
+    const body = await expectProblem(
+      await fetchWith({ ...staging, TURNSTILE_SECRET: undefined }, "/health/ready"),
+      500,
+      "misconfigured",
+    );
+    expect(body.errors).toEqual([
+      { path: "TURNSTILE_SECRET", message: "TURNSTILE_SECRET is not set" },
+    ]);
   });
 });

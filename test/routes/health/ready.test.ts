@@ -66,3 +66,36 @@ describe("GET /health/ready", () => {
     expect(caughtUp.status).toBe("ok");
   });
 });
+
+describe("GET /health/ready: R2 and Durable Objects", () => {
+  it("reports both R2 buckets and the rate limiter with latencies", async () => {
+    const body = await expectStatus<{
+      checks: Record<string, { status: string; latency_ms: number }>;
+    }>(await api("/health/ready"), 200);
+    for (const name of ["r2_files", "r2_backups", "rate_limiter"]) {
+      expect(body.checks[name], name).toMatchObject({ status: "ok" });
+      expect(body.checks[name]!.latency_ms).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it.each([
+    ["FILES", "r2_files"],
+    ["BACKUPS", "r2_backups"],
+  ])("is a 503 naming %s when that bucket fails", async (binding, check) => {
+    const broken = { head: () => Promise.reject(new Error("r2 down")) } as unknown as R2Bucket;
+    const body = await expectProblem(await fetchWith({ [binding]: broken }, "/health/ready"), 503);
+    expect(body.detail).toContain(check);
+  });
+
+  it("is a 503 naming the rate limiter when its Durable Object fails", async () => {
+    const broken = {
+      idFromName: () => ({}),
+      get: () => ({ peek: () => Promise.reject(new Error("do down")) }),
+    } as unknown as Env["RATE_LIMITER"];
+    const body = await expectProblem(
+      await fetchWith({ RATE_LIMITER: broken, RATE_LIMITING: "off" }, "/health/ready"),
+      503,
+    );
+    expect(body.detail).toContain("rate_limiter");
+  });
+});
