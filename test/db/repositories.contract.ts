@@ -243,15 +243,13 @@ export function repositoriesContract(
         createdAt: at,
         updatedAt: at,
       });
-      await db
-        .insert(webhookEvents)
-        .values({
-          id: eventId,
-          type: "server.created",
-          ownerId: user.id,
-          body: "{}",
-          createdAt: at,
-        });
+      await db.insert(webhookEvents).values({
+        id: eventId,
+        type: "server.created",
+        ownerId: user.id,
+        body: "{}",
+        createdAt: at,
+      });
       await db.insert(webhookDeliveries).values({
         id: deliveryId,
         eventId,
