@@ -60,10 +60,6 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
         description: "Background work started by a request, to poll until it is done",
       },
       {
-        name: "Webhooks",
-        description: "Endpoints that receive signed events, their delivery log and redelivery",
-      },
-      {
         name: "Submissions",
         description: "The public form (Turnstile, file uploads), search and CSV exports",
       },
