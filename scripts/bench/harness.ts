@@ -156,38 +156,48 @@ export interface Captured {
 }
 
 /**
- * The baselines, in one workerd process of their own: the empty Worker (`ok`, one
- * header) and one bare replay Worker per captured response, which answers every
- * request with that response (status, every header, body) and runs no code of ours.
+ * Bare Workers (no bindings, none of our code), all in one workerd process of their
+ * own, each on a direct socket: baselines such as the empty Worker or a body sink.
+ */
+export async function startScripts(scripts: Record<string, string>) {
+  const workers = Object.entries(scripts).map(([name, script]) => ({
+    name,
+    modules: true,
+    script,
+    compatibilityDate: COMPATIBILITY_DATE,
+    unsafeDirectSockets: directSocket,
+  }));
+  const { mf, pid } = await startMiniflare({ host: HOST, port: 0, log: new NoOpLog(), workers });
+  const dispose = async () => {};
+  const targets: Record<string, Target> = {};
+  for (const name of Object.keys(scripts))
+    targets[name] = { name, url: await directUrl(mf, name), pid, dispose };
+  return { targets, dispose: () => mf.dispose() };
+}
+
+export const EMPTY_WORKER = 'export default { fetch() { return new Response("ok"); } };';
+
+/**
+ * The baselines: the empty Worker (`ok`, one header) and one bare replay Worker per
+ * captured response, which answers every request with that response (status, every
+ * header, body) and runs no code of ours.
  */
 export async function startBaselines(replays: Record<string, Captured>) {
   const replayScript = (c: Captured) => `
 const body = Uint8Array.from(atob(${JSON.stringify(c.body.toString("base64"))}), (ch) => ch.charCodeAt(0));
 const headers = ${JSON.stringify(c.headers.filter(([k]) => k !== "content-length" && k !== "transfer-encoding"))};
 export default { fetch() { return new Response(body, { status: ${c.status}, headers }); } };`;
-  const workers = [
-    {
-      name: "empty",
-      modules: true,
-      script: 'export default { fetch() { return new Response("ok"); } };',
-      compatibilityDate: COMPATIBILITY_DATE,
-      unsafeDirectSockets: directSocket,
-    },
-    ...Object.entries(replays).map(([name, c]) => ({
-      name: `replay-${name}`,
-      modules: true,
-      script: replayScript(c),
-      compatibilityDate: COMPATIBILITY_DATE,
-      unsafeDirectSockets: directSocket,
-    })),
-  ];
-  const { mf, pid } = await startMiniflare({ host: HOST, port: 0, log: new NoOpLog(), workers });
-  const dispose = async () => {};
-  const empty: Target = { name: "empty", url: await directUrl(mf, "empty"), pid, dispose };
+  const { targets, dispose } = await startScripts({
+    empty: EMPTY_WORKER,
+    ...Object.fromEntries(
+      Object.entries(replays).map(([name, c]) => [`replay-${name}`, replayScript(c)]),
+    ),
+  });
+  const empty = targets.empty!;
   const replay: Record<string, Target> = {};
   for (const name of Object.keys(replays))
-    replay[name] = { name: "replay", url: await directUrl(mf, `replay-${name}`), pid, dispose };
-  return { empty, replay, dispose: () => mf.dispose() };
+    replay[name] = { ...targets[`replay-${name}`]!, name: "replay" };
+  return { empty, replay, dispose };
 }
 
 /** A Node peer server (scripts/bench/peers/*) in its own process; resolves once it listens. */
