@@ -115,6 +115,8 @@ export async function startApp(
   const bindingsAndFlags = assets ? options : { ...options, assets: undefined };
   const secrets = {
     JWT_SECRET: randomBytes(32).toString("base64"),
+    // Required by the public form; never verified here (no profile posts a submission).
+    TURNSTILE_SECRET: `0x${randomBytes(16).toString("hex")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
   };
   const { mf, pid } = await startMiniflare({
