@@ -82,9 +82,9 @@ export const downloadFileHandler: RouteHandler<typeof downloadFileRoute, AppEnv>
   const object = row?.fileKey ? await c.env.FILES.get(row.fileKey) : null;
   if (!row || !object) throw new ApiError("not_found", { detail: "This submission has no file" });
   const type = row.fileType ?? "application/octet-stream";
-  return c.body(
-    object.body,
-    200,
-    untrustedFileHeaders(row.fileName ?? "file", type, object.size),
-  ) as never;
+  // A file, not JSON: a plain Response, which the handler type accepts as it is.
+  return new Response(object.body, {
+    status: 200,
+    headers: untrustedFileHeaders(row.fileName ?? "file", type, object.size),
+  });
 };

@@ -121,6 +121,9 @@ describe("file downloads", () => {
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="cute cat.html"/);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toContain("sandbox");
+    // The global chain's headers survive a streamed file response.
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    expect(res.headers.get("ratelimit-policy")).toBeTruthy();
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(payload);
   });
 
