@@ -105,7 +105,11 @@ const directUrl = async (mf: Miniflare, name: string) =>
 export async function startApp(
   bundle: string,
   vars: Record<string, string> = {},
-  { env = "", assets = true }: { env?: string; assets?: boolean } = {},
+  {
+    env = "",
+    assets = true,
+    inspectorPort,
+  }: { env?: string; assets?: boolean; inspectorPort?: number } = {},
 ): Promise<Target & { mf: Miniflare }> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml", env);
   const { modulesRules: _rules, ...options } = workerOptions as typeof workerOptions & {
@@ -123,6 +127,7 @@ export async function startApp(
     host: HOST,
     port: 0,
     log: new NoOpLog(),
+    ...(inspectorPort !== undefined ? { inspectorPort } : {}),
     // Keep the Worker's logging cost (a console.log per request), drop the output.
     handleStructuredLogs: () => {},
     workers: [
