@@ -174,7 +174,13 @@ export async function startScripts(scripts: Record<string, string>) {
     compatibilityDate: COMPATIBILITY_DATE,
     unsafeDirectSockets: directSocket,
   }));
-  const { mf, pid } = await startMiniflare({ host: HOST, port: 0, log: new NoOpLog(), workers });
+  const { mf, pid } = await startMiniflare({
+    host: HOST,
+    port: 0,
+    log: new NoOpLog(),
+    handleStructuredLogs: () => {},
+    workers,
+  });
   const dispose = async () => {};
   const targets: Record<string, Target> = {};
   for (const name of Object.keys(scripts))
