@@ -135,7 +135,6 @@ export function completeBackup(
     resourceId: row.id,
     summary: { size_bytes: sizeBytes, rows: view.rows, tables: manifest.tables.length },
   });
-  emitEvent(unit, "backup.completed", view, { ownerId: null });
   unit.enqueue([
     {
       type: BACKUP_VERIFY_JOB,
@@ -144,6 +143,8 @@ export function completeBackup(
       payload: { backup_id: row.id },
     },
   ]);
+  // After the recorded rows: the event's fan-out is a write of its own.
+  emitEvent(unit, "backup.completed", view, { ownerId: null });
   unit.write(
     unit.db
       .update(backups)

@@ -42,8 +42,9 @@ async function runJob(id: string) {
       enqueued_at: nowIso(),
     },
   ]);
-  expect(result.explicitAcks).toHaveLength(1);
-  return (await job(id))!;
+  const after = (await job(id))!;
+  expect(result.explicitAcks, `job: ${JSON.stringify(after)}`).toHaveLength(1);
+  return after;
 }
 
 /** Runs every queued job of `type` until none is left (continuations included). */
