@@ -56,10 +56,11 @@ async function main(): Promise<number> {
     const queued = await call<{ backup_id: string }>("/api/v2/backups", { method: "POST", token });
     process.stdout.write(`backup ${queued.backup_id}: running`);
     for (;;) {
-      const b = await call<{ status: string; error: string | null; verification: { status: string | null } }>(
-        `/api/v2/backups/${queued.backup_id}`,
-        { token },
-      );
+      const b = await call<{
+        status: string;
+        error: string | null;
+        verification: { status: string | null };
+      }>(`/api/v2/backups/${queued.backup_id}`, { token });
       if (b.status === "failed") throw new Error(`backup failed: ${b.error}`);
       if (b.verification.status) {
         console.log(`, ${b.status}, verification ${b.verification.status}`);

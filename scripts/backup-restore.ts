@@ -105,7 +105,11 @@ export function migrationsUpTo(version: string | null, dir = "migrations"): stri
  * trigger body holds semicolons), and records them in `d1_migrations` as wrangler
  * does, so `wrangler d1 migrations apply` later applies only newer ones.
  */
-export async function applyMigrations(target: RestoreTarget, manifest: Manifest, dir = "migrations") {
+export async function applyMigrations(
+  target: RestoreTarget,
+  manifest: Manifest,
+  dir = "migrations",
+) {
   await target.batch([
     {
       sql: "create table if not exists d1_migrations (id integer primary key autoincrement, name text unique, applied_at timestamp not null default current_timestamp)",
@@ -164,7 +168,9 @@ async function main(): Promise<number> {
     },
   });
   if (!values.id || !/^[0-9a-f-]{36}$/.test(values.id)) {
-    console.error("usage: npm run backup:restore -- --id <backup id> [--to d1-local|d1-local:BINDING|libsql:file:restore.db] [--from-dir DIR] [--force]");
+    console.error(
+      "usage: npm run backup:restore -- --id <backup id> [--to d1-local|d1-local:BINDING|libsql:file:restore.db] [--from-dir DIR] [--force]",
+    );
     return 2;
   }
   const to = values.to!;
@@ -192,7 +198,9 @@ async function main(): Promise<number> {
     const run = await restoreLocal(source, values.id, target, { force: values.force });
     console.log(`\n${"table".padEnd(24)} ${"rows".padStart(10)}  manifest`);
     for (const t of run.manifest.tables)
-      console.log(`${t.name.padEnd(24)} ${String(run.outcome.rows[t.name]).padStart(10)}  ${t.rows}`);
+      console.log(
+        `${t.name.padEnd(24)} ${String(run.outcome.rows[t.name]).padStart(10)}  ${t.rows}`,
+      );
     console.log(
       `\nrestored and verified in ${run.seconds.toFixed(2)} s (checksums ${run.outcome.verifyMs} ms, writing and checking ${run.outcome.writeMs} ms): every count and checksum matches`,
     );

@@ -65,19 +65,36 @@ export async function wipe(target: RestoreTarget): Promise<void> {
     (o) => o.type === "table" && /^\s*create\s+virtual/i.test(o.sql ?? ""),
   );
   const shadow = (n: string) => virtual.some((v) => n.startsWith(`${v.name}_`));
+  const tables = all
+    .filter((o) => o.type === "table" && !virtual.includes(o) && !shadow(o.name))
+    .map((o) => o.name);
+  // Children before parents: dropping a table deletes its rows, and SQLite checks
+  // those deletes against the parent, which must still exist.
+  const parents = new Map<string, string[]>();
+  for (const t of tables)
+    parents.set(
+      t,
+      (await target.all(`select "table" as parent from pragma_foreign_key_list(?1)`, [t]))
+        .map((r) => String(r.parent))
+        .filter((p) => p !== t),
+    );
+  const order: string[] = [];
+  let left = tables;
+  while (left.length) {
+    const leaves = left.filter((t) => !left.some((o) => o !== t && parents.get(o)?.includes(t)));
+    const next = leaves.length ? leaves : left;
+    order.push(...next);
+    left = left.filter((t) => !next.includes(t));
+  }
   const drops = [
     ...all
       .filter((o) => o.type === "trigger")
       .map((o) => `drop trigger if exists ${ident(o.name)}`),
     ...all.filter((o) => o.type === "view").map((o) => `drop view if exists ${ident(o.name)}`),
     ...virtual.map((o) => `drop table if exists ${ident(o.name)}`),
-    ...all
-      .filter((o) => o.type === "table" && !virtual.includes(o) && !shadow(o.name))
-      .reverse()
-      .map((o) => `drop table if exists ${ident(o.name)}`),
+    ...order.map((t) => `drop table if exists ${ident(t)}`),
   ];
-  // Children are dropped before parents (reverse creation order); deferring the
-  // foreign-key check to commit covers tables created in another order.
+  // Deferred foreign-key checks cover a cycle, should a schema ever have one.
   if (drops.length)
     await target.batch([
       { sql: "pragma defer_foreign_keys = on", params: [] },

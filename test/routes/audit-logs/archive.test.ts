@@ -4,7 +4,14 @@ import { nowIso, uuidv7 } from "../../../src/lib/ids.ts";
 import { listArchivesRoute } from "../../../src/routes/audit-logs/archives.ts";
 import { VerifySchema } from "../../../src/routes/audit-logs/schemas.ts";
 import { archiveManifestKey } from "../../../src/services/audit/archive.ts";
-import { api, expectBody, expectProblem, type Session, sealAudit, seedUser } from "../../helpers.ts";
+import {
+  api,
+  expectBody,
+  expectProblem,
+  type Session,
+  sealAudit,
+  seedUser,
+} from "../../helpers.ts";
 import { deliver, job } from "../../queues/helpers.ts";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -106,7 +113,10 @@ describe("audit archiving", () => {
       VerifySchema,
     );
     expect(report.valid, JSON.stringify(report)).toBe(true);
-    expect(report.anchor).toMatchObject({ to_seq: list.data[0]!.to_seq, last_hash: list.data[0]!.last_hash });
+    expect(report.anchor).toMatchObject({
+      to_seq: list.data[0]!.to_seq,
+      last_hash: list.data[0]!.last_hash,
+    });
     expect(report.first_seq).toBe(list.data[0]!.to_seq + 1);
 
     // Nothing is old enough any more: a second run archives nothing.
@@ -114,7 +124,9 @@ describe("audit archiving", () => {
   });
 
   it("the verify endpoint notices live entries removed right after the archive", async () => {
-    const first = await env.DB.prepare("select min(seq) as s from audit_logs").first<{ s: number }>();
+    const first = await env.DB.prepare("select min(seq) as s from audit_logs").first<{
+      s: number;
+    }>();
     await env.DB.prepare("delete from audit_logs where seq = ?").bind(first!.s).run();
     const report = await expectBody(
       await api("/api/v2/audit-logs/verify", { token: admin.access_token }),
