@@ -1,14 +1,9 @@
 import { createRouter } from "../../lib/create-router.ts";
 import { createBackupHandler, createBackupRoute } from "./create.ts";
 import { deleteBackupHandler, deleteBackupRoute } from "./delete.ts";
-import {
-  createDrillHandler,
-  createDrillRoute,
-  getDrillHandler,
-  getDrillRoute,
-  listDrillsHandler,
-  listDrillsRoute,
-} from "./drills.ts";
+import { createDrillHandler, createDrillRoute } from "./drills-create.ts";
+import { getDrillHandler, getDrillRoute } from "./drills-get.ts";
+import { listDrillsHandler, listDrillsRoute } from "./drills-list.ts";
 import { getBackupHandler, getBackupRoute } from "./get.ts";
 import { listBackupsHandler, listBackupsRoute } from "./list.ts";
 import { verifyBackupHandler, verifyBackupRoute } from "./verify.ts";
