@@ -95,7 +95,9 @@ try {
       .bind(from, Math.min(AUDIT_ROWS, from + 10_000) - 1, start, session.user.id)
       .run();
   }
-  console.log(`seeded ${SERVERS} servers and ${AUDIT_ROWS} audit rows in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  console.log(
+    `seeded ${SERVERS} servers and ${AUDIT_ROWS} audit rows in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+  );
 
   // --- backup ---------------------------------------------------------------------
   writeFileSync(`/proc/${app.pid}/clear_refs`, "5");
@@ -118,9 +120,9 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const peak = status(app.pid, "VmHWM");
-  const manifest = (await (await backupsBucket()).get(
-    `backups/${queued.backup_id}/manifest.json`,
-  ))!;
+  const manifest = (await (
+    await backupsBucket()
+  ).get(`backups/${queued.backup_id}/manifest.json`))!;
   const m = JSON.parse(await manifest.text()) as {
     files: { plain_bytes: number; stored_bytes: number }[];
   };

@@ -16,14 +16,19 @@ import { writeSlice } from "./writer.ts";
 
 /** Rows per D1 query while reading a table. */
 export const PAGE_ROWS = 1_000;
-/** Rows per object: a larger table is split into parts, each written within one invocation. */
-export const PART_ROWS = 250_000;
 /**
- * Wall time one job invocation spends before handing the rest to a continuation
- * job. Queue consumers may run 15 minutes of wall time; CPU is the tighter limit
- * (30 s by default, up to 5 min configured), and this leaves room for both.
+ * Rows per object: a larger table is split into parts. A part is never split across
+ * invocations, so it must fit in one with the budget below (measured: ~17 s for
+ * 50,000 audit rows on a loaded 2-core machine; docs/benchmarks.md, "Backups").
  */
-export const STEP_BUDGET_MS = 60_000;
+export const PART_ROWS = 50_000;
+/**
+ * Time one job invocation spends before handing the rest to a continuation job,
+ * checked between objects. Queue consumers may run 15 minutes of wall time, but
+ * only 30 s of CPU by default, and writing a backup is mostly CPU (JSON, gzip,
+ * AES): 10 s plus one part stays inside it.
+ */
+export const STEP_BUDGET_MS = 10_000;
 
 /** The running job's checkpoint, kept on the backup's row (`progress`). */
 export interface Progress {
