@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { nowIso } from "../../../src/lib/ids.ts";
 import {
   BackupListSchema,
@@ -19,6 +19,9 @@ import {
 } from "../../helpers.ts";
 import { deliver, job } from "../../queues/helpers.ts";
 import { createServer } from "../servers/fixtures.ts";
+
+// Each test runs real backup, verify and drill jobs: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let admin: Session;
 let operator: Session;
