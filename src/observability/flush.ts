@@ -72,10 +72,7 @@ export class Flusher {
 
 export const flusher = new Flusher(recorder);
 
-/** Sets this isolate's recording switch from the env (once per env object). */
-const configured = new WeakSet<object>();
+/** Sets this isolate's recording switch from the env (a string comparison per request). */
 export function configureRecording(env: MetricsEnv): void {
-  if (configured.has(env)) return;
-  configured.add(env);
   recorder.enabled = env.METRICS_ENABLED !== "false";
 }
