@@ -110,9 +110,8 @@ describe("Prometheus exposition (validated by parse-prometheus-text-format)", ()
     for (let i = 1; i < counts.length; i++)
       expect(counts[i]).toBeGreaterThanOrEqual(counts[i - 1]!);
     // Each bucket counts the observations ≤ its bound.
-    HTTP_DURATION_BUCKETS.forEach((b, i) =>
-      expect(counts[i], `le=${b}`).toBe(durations.filter((d) => d <= b).length),
-    );
+    for (const [i, b] of HTTP_DURATION_BUCKETS.entries())
+      expect(counts[i], `le=${b}`).toBe(durations.filter((d) => d <= b).length);
     expect(counts.at(-1)).toBe(durations.length);
     expect(Number(h!.count)).toBe(durations.length);
     expect(Number(h!.sum)).toBeCloseTo(
