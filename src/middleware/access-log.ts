@@ -4,6 +4,7 @@ import type { AppEnv } from "../env.ts";
 import { configureRecording, flusher } from "../observability/flush.ts";
 import { createLogger, type LogLevel, type LogSink, logLevel } from "../observability/logger.ts";
 import { errorTypeOf, recorder } from "../observability/metrics.ts";
+import { captureRequestError, sentryEnabled } from "../observability/sentry.ts";
 
 /** What requests that matched no endpoint (404, 405) are labelled. */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -73,6 +74,15 @@ export const accessLog = ({
     if (!env) return;
     configureRecording(env);
     recorder.recordRequest(c.req.method, route, status, ms / 1000, Date.now());
+    if (status >= 500 && sentryEnabled(env))
+      captureRequestError(c, {
+        requestId: c.get("requestId"),
+        traceId: c.get("trace")?.traceId,
+        route,
+        status,
+        userId: c.get("principal")?.userId,
+        method: c.req.method,
+      });
     let ctx: { waitUntil(promise: Promise<unknown>): void };
     try {
       ctx = c.executionCtx;
