@@ -124,12 +124,13 @@ export function withSentryObject<C extends DurableObjectClass>(Base: C): C {
     (env: SentryEnv) => sentryOptions(env),
     Base as never,
   ) as unknown as C;
-  const Chosen = class extends (Base as DurableObjectClass) {
-    constructor(ctx: DurableObjectState, env: SentryEnv) {
-      if (sentryEnabled(env)) return Reflect.construct(Instrumented, [ctx, env], new.target);
-      super(ctx, env);
-    }
-  };
-  Object.defineProperty(Chosen, "name", { value: Base.name });
-  return Chosen as unknown as C;
+  // A construct trap, as Sentry's own wrapper uses: the runtime sees one class.
+  return new Proxy(Base, {
+    construct(target, args, newTarget) {
+      const env = args[1] as SentryEnv | undefined;
+      return sentryEnabled(env)
+        ? Reflect.construct(Instrumented, args, newTarget)
+        : Reflect.construct(target, args, newTarget);
+    },
+  });
 }

@@ -154,4 +154,44 @@ describe("Sentry", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(envelopes.filter((e) => e.raw.includes("no-sentry-1"))).toEqual([]);
   });
+
+  it("captures a job's last failure and its dead letter with the job type", async () => {
+    const { deliver, queuedJob } = await import("../queues/helpers.ts");
+    const envelopes = captureIngest();
+    const real = globalThis.fetch;
+    // The e-mail provider fails (the outside world, mocked); Sentry's ingest is captured above.
+    const ingest = vi.mocked(globalThis.fetch).getMockImplementation()!;
+    vi.mocked(globalThis.fetch).mockImplementation(async (input, init) => {
+      const url = new Request(input as RequestInfo, init).url;
+      if (url.startsWith("https://mail.test/")) return new Response("boom", { status: 500 });
+      return ingest(input as RequestInfo, init) ?? real(input as RequestInfo, init);
+    });
+    const overrides = {
+      SENTRY_DSN: DSN,
+      EMAIL_PROVIDER_URL: "https://mail.test/send",
+      EMAIL_API_KEY: "k",
+    } as Partial<Bindings>;
+    const msg = await queuedJob("email.send", { to: ["d@example.com"], subject: "s", text: "t" });
+    await deliver([msg], { attempts: 5, overrides });
+    await deliver([msg], { queue: "edgepanel-jobs-dlq", overrides });
+    const events = await vi.waitFor(() => {
+      const found = envelopes
+        .flatMap((e) => e.items)
+        .filter(
+          (i): i is { tags: Record<string, string>; level: string; message?: string } =>
+            "tags" in i,
+        );
+      if (found.length < 2) throw new Error("waiting for both events");
+      return found;
+    });
+    const failure = events.find((e) => e.tags.attempt === "5")!;
+    expect(failure).toMatchObject({
+      level: "error",
+      tags: { job_type: "email.send", job_id: msg.job_id },
+    });
+    const dead = events.find((e) => e.message?.includes("dead-lettered"))!;
+    expect(dead.tags).toMatchObject({ job_type: "email.send", job_id: msg.job_id });
+    // The recipient's address never reaches Sentry.
+    for (const e of envelopes) expect(e.raw).not.toContain("d@example.com");
+  });
 });
