@@ -1469,6 +1469,31 @@ export type AppSchema = {
                 };
             };
             output: {
+                data: {
+                    id: string;
+                    metric: "errors_4xx" | "errors_5xx" | "requests";
+                    status: "cleared" | "open";
+                    value: number;
+                    mean: number;
+                    z_score: number;
+                    threshold: number;
+                    raised_at: string;
+                    cleared_at: string | null;
+                    message: string;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1680,31 +1705,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    metric: "errors_4xx" | "errors_5xx" | "requests";
-                    status: "cleared" | "open";
-                    value: number;
-                    mean: number;
-                    z_score: number;
-                    threshold: number;
-                    raised_at: string;
-                    cleared_at: string | null;
-                    message: string;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/admin/cache/purge": {
@@ -2370,68 +2370,6 @@ export type AppSchema = {
         $get: {
             input: {};
             output: {
-                generated_at: string;
-                users: {
-                    total: number;
-                    by_role: {
-                        [x: string]: number;
-                    };
-                };
-                servers: {
-                    total: number;
-                    by_status: {
-                        [x: string]: number;
-                    };
-                    by_environment: {
-                        [x: string]: number;
-                    };
-                };
-                submissions_per_day: {
-                    date: string;
-                    count: number;
-                }[];
-                requests_per_minute: {
-                    minute: string;
-                    requests: number;
-                    errors_4xx: number;
-                    errors_5xx: number;
-                }[];
-                cache: {
-                    hits: number;
-                    misses: number;
-                    hit_ratio: number | null;
-                };
-                rate_limited: {
-                    total: number;
-                    last_hour: number;
-                };
-                jobs: {
-                    queued: number;
-                    failed: number;
-                    recent_failures: {
-                        id: string;
-                        type: string;
-                        error: string;
-                        failed_at: string;
-                    }[];
-                };
-                webhooks: {
-                    deliveries: number;
-                    succeeded: number;
-                    success_rate: number | null;
-                    failing_endpoints: {
-                        id: string;
-                        url: string;
-                        consecutive_failures: number;
-                        disabled: boolean;
-                    }[];
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {};
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -2589,6 +2527,68 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {};
+            output: {
+                generated_at: string;
+                users: {
+                    total: number;
+                    by_role: {
+                        [x: string]: number;
+                    };
+                };
+                servers: {
+                    total: number;
+                    by_status: {
+                        [x: string]: number;
+                    };
+                    by_environment: {
+                        [x: string]: number;
+                    };
+                };
+                submissions_per_day: {
+                    date: string;
+                    count: number;
+                }[];
+                requests_per_minute: {
+                    minute: string;
+                    requests: number;
+                    errors_4xx: number;
+                    errors_5xx: number;
+                }[];
+                cache: {
+                    hits: number;
+                    misses: number;
+                    hit_ratio: number | null;
+                };
+                rate_limited: {
+                    total: number;
+                    last_hour: number;
+                };
+                jobs: {
+                    queued: number;
+                    failed: number;
+                    recent_failures: {
+                        id: string;
+                        type: string;
+                        error: string;
+                        failed_at: string;
+                    }[];
+                };
+                webhooks: {
+                    deliveries: number;
+                    succeeded: number;
+                    success_rate: number | null;
+                    failing_endpoints: {
+                        id: string;
+                        url: string;
+                        consecutive_failures: number;
+                        disabled: boolean;
+                    }[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/api-keys": {
@@ -12691,6 +12691,16 @@ export type AppSchema = {
                         error?: string | undefined;
                     };
                     rate_limiter: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    metrics: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    queue: {
                         status: "error" | "ok";
                         latency_ms: number;
                         error?: string | undefined;
