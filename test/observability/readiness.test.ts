@@ -57,7 +57,10 @@ describe("GET /health/ready: every dependency", () => {
   );
 
   it("gives each check a 1-second budget: a hung METRICS object fails alone, on time", async () => {
-    const hung = { idFromName: () => ({}), get: () => ({ ping: never, ingest: never }) };
+    const hung = {
+      idFromName: () => ({}),
+      get: () => ({ ping: never, ingest: never }),
+    } as unknown as Env["METRICS"];
     const started = Date.now();
     const body = await expectProblem(await fetchWith({ METRICS: hung }, "/health/ready"), 503);
     expect(Date.now() - started).toBeLessThan(3_000);
