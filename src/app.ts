@@ -19,6 +19,7 @@ import { adminRouter } from "./routes/admin/index.ts";
 import { apiKeysRouter } from "./routes/api-keys/index.ts";
 import { auditLogsRouter } from "./routes/audit-logs/index.ts";
 import { authRouter } from "./routes/auth/index.ts";
+import { backupsRouter } from "./routes/backups/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { livenessRouter, readinessRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
@@ -83,7 +84,8 @@ export function createApp(options: AppOptions = {}) {
     .route("/", adminRouter)
     .route("/", jobsRouter)
     .route("/", webhooksRouter)
-    .route("/", submissionsRouter);
+    .route("/", submissionsRouter)
+    .route("/", backupsRouter);
   // Chained so the route types flow into AppType for the typed client.
   const routes = live
     .route("/", readinessRouter)

@@ -61,7 +61,7 @@ try {
       await (await fetch(url)).text();
       const before = cpuMicros(micro.pid);
       for (let i = 0; i < REQUESTS; i++) await (await fetch(url)).text();
-      (rounds[name] ??= []).push((cpuMicros(micro.pid) - before) / (REQUESTS * N));
+      rounds[name] = [...(rounds[name] ?? []), (cpuMicros(micro.pid) - before) / (REQUESTS * N)];
     }
   }
   console.log("| runtime call | µs per call (median of 3 rounds) |\n|---|---|");

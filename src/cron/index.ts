@@ -6,10 +6,11 @@ import type { Logger } from "../observability/logger.ts";
 import { createLogger } from "../observability/logger.ts";
 import { startSpan } from "../observability/trace.ts";
 import { sweepUnsentJobs } from "../queues/enqueue.ts";
+import { startAuditArchive, startDrill, startNightlyBackup } from "./backups.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { enqueueProbes } from "./probes.ts";
 
-interface CronRun {
+export interface CronRun {
   env: Bindings;
   ctx: ExecutionContext;
   traceparent: string;
@@ -52,6 +53,9 @@ export const CRON_TASKS: Record<string, { name: string; run: CronTask }> = {
       return { deleted };
     },
   },
+  "0 2 * * *": { name: "backup", run: startNightlyBackup },
+  "0 3 * * 0": { name: "audit-archive", run: startAuditArchive },
+  "0 5 * * 0": { name: "restore-drill", run: startDrill },
 };
 
 export async function runScheduled(

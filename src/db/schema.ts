@@ -477,6 +477,101 @@ export const submissions = sqliteTable(
 
 export type SubmissionRow = typeof submissions.$inferSelect;
 
+export const BACKUP_STATUSES = ["running", "succeeded", "failed"] as const;
+export type BackupStatus = (typeof BACKUP_STATUSES)[number];
+export const BACKUP_TRIGGERS = ["manual", "scheduled"] as const;
+export const VERIFY_STATUSES = ["passed", "failed"] as const;
+
+/**
+ * One backup of the database to the BACKUPS bucket (`backups/{id}/…`). The objects
+ * and `manifest.json` are the backup; this row is the index the API lists and the
+ * retention and drill jobs read. `progress` is the running job's checkpoint: a
+ * continuation job (or a redelivery after a crash) resumes from it.
+ */
+export const backups = sqliteTable(
+  "backups",
+  {
+    id: text("id").primaryKey(),
+    status: text("status", { enum: BACKUP_STATUSES }).notNull(),
+    trigger: text("trigger", { enum: BACKUP_TRIGGERS }).notNull(),
+    /** The user who asked for it; null for the nightly cron. */
+    requestedBy: text("requested_by"),
+    startedAt: text("started_at").notNull(),
+    finishedAt: text("finished_at"),
+    /** Bytes stored in R2 (every object, manifest included). */
+    sizeBytes: integer("size_bytes"),
+    /** Rows per table, as in the manifest. */
+    rowCounts: text("row_counts", { mode: "json" }).$type<Record<string, number>>(),
+    schemaVersion: text("schema_version"),
+    /** The D1 bookmark the snapshot was read at (null outside D1). */
+    bookmark: text("bookmark"),
+    /** Id of the key the objects are encrypted with; null when stored in the clear. */
+    keyId: text("key_id"),
+    error: text("error"),
+    progress: text("progress", { mode: "json" }).$type<Record<string, unknown>>(),
+    verifyStatus: text("verify_status", { enum: VERIFY_STATUSES }),
+    verifiedAt: text("verified_at"),
+    verifyError: text("verify_error"),
+  },
+  (t) => [index("backups_started_idx").on(t.startedAt, t.id)],
+);
+
+export type BackupRow = typeof backups.$inferSelect;
+
+export const DRILL_STATUSES = ["running", "passed", "failed"] as const;
+
+/**
+ * Restore drills: the newest backup restored into the scratch database
+ * (`RESTORE_DRILL`) and checked. RTO is measured; RPO is the age of the newest
+ * verified backup when the drill ran.
+ */
+export const backupDrills = sqliteTable(
+  "backup_drills",
+  {
+    id: text("id").primaryKey(),
+    backupId: text("backup_id"),
+    status: text("status", { enum: DRILL_STATUSES }).notNull(),
+    startedAt: text("started_at").notNull(),
+    finishedAt: text("finished_at"),
+    /** Seconds from the drill's start until the restored copy was verified. */
+    rtoSeconds: real("rto_seconds"),
+    /** Age in seconds of the newest verified backup's snapshot when the drill started. */
+    rpoSeconds: integer("rpo_seconds"),
+    rowCounts: text("row_counts", { mode: "json" }).$type<Record<string, number>>(),
+    error: text("error"),
+  },
+  (t) => [index("backup_drills_started_idx").on(t.startedAt, t.id)],
+);
+
+export type BackupDrillRow = typeof backupDrills.$inferSelect;
+
+/**
+ * Audit-log segments moved to R2 (`audit/{yyyy}/{mm}/{from}-{to}.ndjson.gz`). The
+ * newest archive's `lastHash` anchors the chain of the rows still in D1.
+ */
+export const auditArchives = sqliteTable(
+  "audit_archives",
+  {
+    id: text("id").primaryKey(),
+    key: text("key").notNull().unique(),
+    fromSeq: integer("from_seq").notNull(),
+    toSeq: integer("to_seq").notNull(),
+    fromCreatedAt: text("from_created_at").notNull(),
+    toCreatedAt: text("to_created_at").notNull(),
+    rows: integer("rows").notNull(),
+    /** prev_hash of the first archived row: the previous archive's lastHash, or genesis. */
+    prevHash: text("prev_hash").notNull(),
+    firstHash: text("first_hash").notNull(),
+    lastHash: text("last_hash").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    sha256: text("sha256").notNull(),
+    keyId: text("key_id"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("audit_archives_to_seq_idx").on(t.toSeq)],
+);
+
+export type AuditArchiveRow = typeof auditArchives.$inferSelect;
 export const ALERT_METRICS = ["requests", "errors_4xx", "errors_5xx"] as const;
 export type AlertMetric = (typeof ALERT_METRICS)[number];
 export const ALERT_STATUSES = ["open", "cleared"] as const;

@@ -1,5 +1,9 @@
 import { z } from "zod";
 import type { JobDefinition } from "./define.ts";
+import { auditArchiveJob } from "./jobs/backup-archive.ts";
+import { backupDrillJob } from "./jobs/backup-drill.ts";
+import { backupRunJob } from "./jobs/backup-run.ts";
+import { backupVerifyJob } from "./jobs/backup-verify.ts";
 import { emailBulkJob } from "./jobs/email-bulk.ts";
 import { emailSendJob } from "./jobs/email-send.ts";
 import { serverProbeJob } from "./jobs/server-probe.ts";
@@ -15,6 +19,10 @@ export const JOB_DEFINITIONS = [
   emailBulkJob,
   webhookDeliverJob,
   submissionExportJob,
+  backupRunJob,
+  backupVerifyJob,
+  backupDrillJob,
+  auditArchiveJob,
 ] as const;
 
 export const jobsByType = new Map<string, JobDefinition>(

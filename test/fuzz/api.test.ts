@@ -44,6 +44,9 @@ const PER_OPERATION = 64;
 const EXPENSIVE: Record<string, number> = {
   "POST /api/v2/auth/register": 32,
   "POST /api/v2/auth/login": 32,
+  // Each accepted one runs a real backup or restore drill in the background.
+  "POST /api/v2/backups": 8,
+  "POST /api/v2/backups/drills": 8,
 };
 const ALL_SCOPES = ["servers:read", "servers:write", "webhooks:write", "admin"];
 

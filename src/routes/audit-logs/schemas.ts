@@ -61,5 +61,12 @@ export const VerifySchema = z
         reason: z.enum(["hash_mismatch", "prev_hash_mismatch", "gap", "unsealed_before_sealed"]),
       })
       .optional(),
+    anchor: z
+      .object({ archive_id: z.string(), to_seq: z.number().int(), last_hash: z.string() })
+      .optional()
+      .openapi({
+        description:
+          "The newest archive to R2: the chain in the database was checked starting from its last hash",
+      }),
   })
   .openapi("AuditVerifyReport");

@@ -67,6 +67,10 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv
       { name: "Audit", description: "The tamper-evident record of every write (admins)" },
       { name: "Admin", description: "The IP deny list and the response cache (admins)" },
       {
+        name: "Backups",
+        description: "Encrypted backups to R2, their verification and restore drills (admins)",
+      },
+      {
         name: "Servers (v1, deprecated)",
         description: "The previous servers API, kept until its sunset date: use Servers",
       },

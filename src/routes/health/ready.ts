@@ -8,6 +8,7 @@ import { ApiError } from "../../lib/problem.ts";
 import { metricsStub } from "../../observability/flush.ts";
 import { limiterStub } from "../../rate-limit/limiter.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
+import { backupHealth } from "../../services/backups/health.ts";
 
 const CheckSchema = z.object({
   status: z.enum(["ok", "error"]),
@@ -23,11 +24,24 @@ const AuditSealingSchema = z.object({
   error: z.string().optional(),
 });
 
+const BackupsCheckSchema = z.object({
+  status: z.enum(["ok", "degraded", "error"]),
+  latency_ms: z.number(),
+  newest_verified_age_seconds: z
+    .number()
+    .nullable()
+    .optional()
+    .openapi({ description: "Age of the newest verified backup (null: none yet)" }),
+  last_drill: z.enum(["passed", "failed"]).nullable().optional(),
+  reasons: z.array(z.string()).optional(),
+  error: z.string().optional(),
+});
+
 export const ReadySchema = z
   .object({
     status: z.enum(["ok", "degraded"]).openapi({
       description:
-        "`degraded`: serving, but the audit log's sealing lags (see checks.audit_sealing)",
+        "`degraded`: serving, but the audit log's sealing lags (checks.audit_sealing) or backups are stale or the last restore drill failed (checks.backups)",
     }),
     checks: z.object({
       d1: CheckSchema,
@@ -40,6 +54,10 @@ export const ReadySchema = z
         description: "The JOBS queue producer (its backlog is read; nothing is sent)",
       }),
       audit_sealing: AuditSealingSchema,
+      backups: BackupsCheckSchema.openapi({
+        description:
+          "`degraded` when the newest verified backup is older than 26 hours or the last restore drill failed",
+      }),
     }),
   })
   .openapi("Readiness");
@@ -51,7 +69,7 @@ export const readyRoute = createRoute({
   operationId: "getReadiness",
   summary: "Readiness: every dependency answers, with its latency",
   description:
-    "Checks D1, KV, both R2 buckets, the RateLimiter and METRICS Durable Objects, the job queue and audit sealing, each within its own 1-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
+    "Checks D1, KV, both R2 buckets, the RateLimiter and METRICS Durable Objects, the job queue and audit sealing, each within its own 1-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute, no verified backup in the last 26 hours, or a failed last restore drill make the answer degraded, still 200.",
   responses: {
     200: jsonContent(ReadySchema, "Every dependency is reachable"),
     ...opsErrors("service_unavailable"),
@@ -90,8 +108,23 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
   };
 }
 
+async function backupsCheck(c: Parameters<typeof readyHandler>[0]) {
+  let health: Awaited<ReturnType<typeof backupHealth>> | undefined;
+  const check = await probe(async () => {
+    health = await backupHealth(c.get("db"));
+  });
+  if (check.status !== "ok" || !health) return check;
+  return {
+    status: health.reasons.length ? ("degraded" as const) : ("ok" as const),
+    latency_ms: check.latency_ms,
+    newest_verified_age_seconds: health.newestVerifiedAgeSeconds,
+    last_drill: health.lastDrill,
+    ...(health.reasons.length ? { reasons: health.reasons } : {}),
+  };
+}
+
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
-  const [d1, kv, r2_files, r2_backups, rate_limiter, metrics, queue, audit_sealing] =
+  const [d1, kv, r2_files, r2_backups, rate_limiter, metrics, queue, audit_sealing, backups] =
     await Promise.all([
       probe(() => ping(c.get("db"))),
       probe(() => c.env.CACHE.get("health:probe")),
@@ -104,8 +137,19 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
       // The producer's backlog metrics: a round trip to the queue that enqueues nothing.
       probe(() => c.env.JOBS.metrics()),
       auditSealing(c),
+      backupsCheck(c),
     ]);
-  const checks = { d1, kv, r2_files, r2_backups, rate_limiter, metrics, queue, audit_sealing };
+  const checks = {
+    d1,
+    kv,
+    r2_files,
+    r2_backups,
+    rate_limiter,
+    metrics,
+    queue,
+    audit_sealing,
+    backups,
+  };
   c.header("Cache-Control", "no-store");
   const failed = Object.entries(checks).filter(([, check]) => check.status === "error");
   if (failed.length) {
@@ -119,7 +163,10 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
   }
   return c.json(
     {
-      status: audit_sealing.status === "degraded" ? ("degraded" as const) : ("ok" as const),
+      status:
+        audit_sealing.status === "degraded" || backups.status === "degraded"
+          ? ("degraded" as const)
+          : ("ok" as const),
       checks,
     },
     200,

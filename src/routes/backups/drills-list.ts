@@ -1,0 +1,46 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
+import { listDrills } from "../../services/backups/store.ts";
+import { DrillListSchema, ListBackupsQuery, toDrillDto } from "./schemas.ts";
+
+export const listDrillsRoute = createRoute({
+  method: "get",
+  path: "/backups/drills",
+  tags: ["Backups"],
+  operationId: "listBackupDrills",
+  summary: "Restore drills, newest first (admin): measured RTO, RPO and restored row counts",
+  description:
+    "Every restore drill (the weekly cron's and those started by hand), newest first: which backup was restored into the scratch database, whether every checksum and row count matched, the measured RTO (seconds until the copy was verified) and the RPO at the time (age of the newest verified backup). Admins only.",
+  security: securityFor("admin"),
+  middleware: [requireRole("admin")] as const,
+  request: { query: ListBackupsQuery },
+  responses: {
+    200: jsonContent(DrillListSchema, "A page of drills"),
+    ...apiErrors(),
+  },
+});
+
+const SORT = "-started_at";
+
+export const listDrillsHandler: RouteHandler<typeof listDrillsRoute, AppEnv> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const k = cursor ? decodeCursor(cursor, SORT, 2).k : undefined;
+  const page = await listDrills(
+    c.get("db"),
+    limit,
+    k ? { startedAt: String(k[0]), id: String(k[1]) } : undefined,
+  );
+  const last = page.rows.at(-1);
+  c.header("Cache-Control", "private, no-store");
+  return c.json(
+    {
+      data: page.rows.map(toDrillDto),
+      next_cursor:
+        page.hasMore && last ? encodeCursor({ s: SORT, k: [last.startedAt, last.id] }) : null,
+    },
+    200,
+  );
+};

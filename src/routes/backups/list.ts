@@ -1,0 +1,47 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.ts";
+import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
+import { apiErrors, jsonContent } from "../../lib/openapi.ts";
+import { requireRole, securityFor } from "../../middleware/auth.ts";
+import { backupView } from "../../services/backups/lifecycle.ts";
+import { listBackups } from "../../services/backups/store.ts";
+import { BackupListSchema, ListBackupsQuery } from "./schemas.ts";
+
+export const listBackupsRoute = createRoute({
+  method: "get",
+  path: "/backups",
+  tags: ["Backups"],
+  operationId: "listBackups",
+  summary: "Backups, newest first (admin): status, size, row counts, duration, verification",
+  description:
+    "Every backup, newest first, with cursor pagination: its status, size in R2, rows per table, how long it took and whether its verification passed. Admins only (operators and viewers get a 403).",
+  security: securityFor("admin"),
+  middleware: [requireRole("admin")] as const,
+  request: { query: ListBackupsQuery },
+  responses: {
+    200: jsonContent(BackupListSchema, "A page of backups"),
+    ...apiErrors(),
+  },
+});
+
+const SORT = "-started_at";
+
+export const listBackupsHandler: RouteHandler<typeof listBackupsRoute, AppEnv> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const k = cursor ? decodeCursor(cursor, SORT, 2).k : undefined;
+  const page = await listBackups(
+    c.get("db"),
+    limit,
+    k ? { startedAt: String(k[0]), id: String(k[1]) } : undefined,
+  );
+  const last = page.rows.at(-1);
+  c.header("Cache-Control", "private, no-store");
+  return c.json(
+    {
+      data: page.rows.map(backupView),
+      next_cursor:
+        page.hasMore && last ? encodeCursor({ s: SORT, k: [last.startedAt, last.id] }) : null,
+    },
+    200,
+  );
+};
