@@ -220,24 +220,22 @@ export async function computeStats(
   };
 }
 
-// The answer is the same for every admin and changes slowly: one computation per
-// isolate per 10 s, shared by concurrent requests.
+// The answer is the same for every admin and changes slowly: computed at most once
+// per isolate per 10 s. Only a finished answer is shared: a promise holds I/O of the
+// request that started it, which another request must not await (workerd cancels it
+// with its request).
 const TTL_MS = 10_000;
-let cached: { at: number; value: Promise<AdminStats> } | undefined;
+let cached: { at: number; value: AdminStats } | undefined;
 
 /** {@link computeStats}, cached in the isolate for 10 seconds (a failed computation is not kept). */
-export function cachedStats(
+export async function cachedStats(
   db: Database,
   metrics: DurableObjectNamespace<MetricsStore>,
   now = Date.now(),
 ): Promise<AdminStats> {
   if (cached && now - cached.at < TTL_MS) return cached.value;
-  const value = computeStats(db, metrics, now);
-  const entry = { at: now, value };
-  cached = entry;
-  value.catch(() => {
-    if (cached === entry) cached = undefined;
-  });
+  const value = await computeStats(db, metrics, now);
+  cached = { at: now, value };
   return value;
 }
 
