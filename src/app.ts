@@ -23,6 +23,7 @@ import { backupsRouter } from "./routes/backups/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { livenessRouter, readinessRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
+import { metricsRouter } from "./routes/metrics/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
 import { statusRouter } from "./routes/status/index.ts";
 import { submissionsRouter } from "./routes/submissions/index.ts";
@@ -88,6 +89,7 @@ export function createApp(options: AppOptions = {}) {
   // Chained so the route types flow into AppType for the typed client.
   const routes = live
     .route("/", readinessRouter)
+    .route("/", metricsRouter)
     .route("/", statusRouter)
     .route("/api/v2", v2)
     .route("/api/v1", v1Router);

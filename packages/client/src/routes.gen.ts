@@ -252,6 +252,34 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -525,38 +553,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v1/servers/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -796,17 +805,30 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -1026,28 +1048,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $put: {
             input: {
@@ -1065,6 +1065,37 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1426,37 +1457,254 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/admin/alerts": {
+        $get: {
             input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-                param: {
-                    id: string;
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
+                data: {
+                    id: string;
+                    metric: "errors_4xx" | "errors_5xx" | "requests";
+                    status: "cleared" | "open";
+                    value: number;
+                    mean: number;
+                    z_score: number;
+                    threshold: number;
+                    raised_at: string;
+                    cleared_at: string | null;
+                    message: string;
+                }[];
+                next_cursor: string | null;
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/admin/cache/purge": {
@@ -2118,15 +2366,71 @@ export type AppSchema = {
             status: 200;
         };
     };
-    "/api/v2/api-keys": {
+    "/api/v2/admin/stats": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+            input: {};
+            output: {
+                generated_at: string;
+                users: {
+                    total: number;
+                    by_role: {
+                        [x: string]: number;
+                    };
+                };
+                servers: {
+                    total: number;
+                    by_status: {
+                        [x: string]: number;
+                    };
+                    by_environment: {
+                        [x: string]: number;
+                    };
+                };
+                submissions_per_day: {
+                    date: string;
+                    count: number;
+                }[];
+                requests_per_minute: {
+                    minute: string;
+                    requests: number;
+                    errors_4xx: number;
+                    errors_5xx: number;
+                }[];
+                cache: {
+                    hits: number;
+                    misses: number;
+                    hit_ratio: number | null;
+                };
+                rate_limited: {
+                    total: number;
+                    last_hour: number;
+                };
+                jobs: {
+                    queued: number;
+                    failed: number;
+                    recent_failures: {
+                        id: string;
+                        type: string;
+                        error: string;
+                        failed_at: string;
+                    }[];
+                };
+                webhooks: {
+                    deliveries: number;
+                    succeeded: number;
+                    success_rate: number | null;
+                    failing_endpoints: {
+                        id: string;
+                        url: string;
+                        consecutive_failures: number;
+                        disabled: boolean;
+                    }[];
                 };
             };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2142,13 +2446,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2164,13 +2462,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2186,13 +2478,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2208,13 +2494,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2230,13 +2510,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2252,13 +2526,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2274,13 +2542,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2296,13 +2558,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2318,13 +2574,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2339,7 +2589,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/api-keys": {
+        $get: {
             input: {
                 query: {
                     limit?: unknown;
@@ -2368,17 +2621,12 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-        $post: {
+        } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2397,14 +2645,10 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2423,14 +2667,10 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2449,14 +2689,10 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2475,14 +2711,10 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2501,14 +2733,10 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2527,14 +2755,10 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2553,14 +2777,10 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2579,14 +2799,10 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2605,14 +2821,10 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -2629,7 +2841,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {
                 json: {
                     name: string;
@@ -2661,10 +2874,279 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/api-keys/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -2884,19 +3366,39 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
         $post: {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                prefix: string;
+                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                expires_at: string | null;
+                rate_limit_per_minute: number | null;
+                allowed_cidrs: string[] | null;
+                max_concurrency: number | null;
+                require_signature: boolean;
+                status: "active" | "expired" | "revoked" | "rotated";
+                replaced_by: string | null;
+                last_used_at: string | null;
+                created_at: string;
+                updated_at: string;
+                key: string;
+                signing_secret?: string | undefined;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
             input: {
                 json: {
                     grace_period_seconds?: number | undefined;
@@ -3172,299 +3674,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                prefix: string;
-                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                expires_at: string | null;
-                rate_limit_per_minute: number | null;
-                allowed_cidrs: string[] | null;
-                max_concurrency: number | null;
-                require_signature: boolean;
-                status: "active" | "expired" | "revoked" | "rotated";
-                replaced_by: string | null;
-                last_used_at: string | null;
-                created_at: string;
-                updated_at: string;
-                key: string;
-                signing_secret?: string | undefined;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/audit-logs": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -3500,14 +3713,16 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/audit-logs/archives": {
-        $get: {
+        } | {
             input: {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3529,6 +3744,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3550,6 +3770,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3571,6 +3796,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3592,6 +3822,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3613,6 +3848,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3634,6 +3874,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3655,6 +3900,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3676,6 +3926,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3697,6 +3952,11 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
                 };
             };
             output: {
@@ -3713,7 +3973,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/audit-logs/archives": {
+        $get: {
             input: {
                 query: {
                     limit?: unknown;
@@ -3741,11 +4004,13 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/audit-logs/verify": {
-        $get: {
-            input: {};
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3761,7 +4026,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3777,7 +4047,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3793,7 +4068,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3809,7 +4089,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3825,7 +4110,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3841,7 +4131,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3857,7 +4152,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3873,7 +4173,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3889,7 +4194,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -3904,7 +4214,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/audit-logs/verify": {
+        $get: {
             input: {};
             output: {
                 valid: boolean;
@@ -3925,16 +4238,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/auth/login": {
-        $post: {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3950,12 +4255,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3971,12 +4271,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3992,12 +4287,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4013,12 +4303,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4034,12 +4319,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4055,12 +4335,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4076,12 +4351,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4097,12 +4367,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4118,12 +4383,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4138,7 +4398,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/auth/login": {
+        $post: {
             input: {
                 json: {
                     email: string;
@@ -4163,10 +4426,229 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/auth/logout": {
         $post: {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 json: {
                     refresh_token: string;
@@ -4326,19 +4808,31 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/auth/me": {
         $get: {
+            input: {};
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                auth: {
+                    kind: "api_key" | "user";
+                    key_id: string | null;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -4498,291 +4992,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                auth: {
-                    kind: "api_key" | "user";
-                    key_id: string | null;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                };
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -4827,10 +5040,294 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 302;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/auth/refresh": {
         $post: {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 json: {
                     refresh_token: string;
@@ -5010,10 +5507,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/auth/register": {
+        $post: {
             input: {
                 json: {
-                    refresh_token: string;
+                    email: string;
+                    password: string;
+                    name: string;
                 };
             };
             output: {
@@ -5033,11 +5535,8 @@ export type AppSchema = {
                 expires_in: number;
             };
             outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/auth/register": {
-        $post: {
+            status: 201;
+        } | {
             input: {
                 json: {
                     email: string;
@@ -5257,246 +5756,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/backups": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -5530,8 +5793,227 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $post: {
+            input: {};
+            output: {
+                job_id: string;
+                status: "queued";
+                backup_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -5707,15 +6189,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: {
-                job_id: string;
-                status: "queued";
-                backup_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/backups/:id": {
@@ -5725,6 +6198,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -5959,237 +6441,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -6219,10 +6472,242 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/backups/:id/verify": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -6462,232 +6947,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/backups/drills": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -6712,9 +6975,13 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-        $post: {
-            input: {};
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6730,7 +6997,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6746,7 +7018,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6762,7 +7039,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6778,7 +7060,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6794,7 +7081,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6810,7 +7102,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6826,7 +7123,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6842,7 +7144,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6858,7 +7165,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6873,7 +7185,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {};
             output: {
                 job_id: string;
@@ -6882,15 +7195,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 202;
-        };
-    };
-    "/api/v2/backups/drills/:id": {
-        $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -6906,11 +7212,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -6926,11 +7228,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -6946,31 +7244,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -6986,11 +7260,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7006,11 +7276,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7026,11 +7292,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7046,11 +7308,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7066,11 +7324,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7086,11 +7340,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7105,7 +7355,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/backups/drills/:id": {
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -7126,10 +7379,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/jobs/:id": {
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
@@ -7349,7 +7599,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/jobs/:id": {
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -7371,19 +7624,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/servers": {
-        $get: {
+        } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7402,14 +7646,8 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7428,14 +7666,8 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7454,14 +7686,28 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7480,14 +7726,8 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7506,14 +7746,8 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7532,14 +7766,8 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7558,14 +7786,8 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7584,14 +7806,8 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7610,14 +7826,8 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                param: {
+                    id: string;
                 };
             };
             output: {
@@ -7634,7 +7844,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/servers": {
+        $get: {
             input: {
                 query: {
                     limit?: unknown;
@@ -7681,8 +7894,297 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $post: {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -7968,39 +8470,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/servers/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -8240,237 +8722,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -8502,8 +8755,260 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $patch: {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 json: {
                     name?: string | undefined;
@@ -8880,42 +9385,35 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/servers/:id/checks": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    status: "degraded" | "down" | "up";
+                    http_status: number | null;
+                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
+                    latency_ms: number | null;
+                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
+                    checked_at: string;
+                    job_id: string | null;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -9179,33 +9677,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {
                 param: {
                     id: string;
                 };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
             };
             output: {
-                data: {
-                    id: string;
-                    status: "degraded" | "down" | "up";
-                    http_status: number | null;
-                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
-                    latency_ms: number | null;
-                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
-                    checked_at: string;
-                    job_id: string | null;
-                }[];
-                next_cursor: string | null;
+                job_id: string;
+                status: "queued";
             };
             outputFormat: "json";
-            status: 200;
-        };
-        $post: {
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -9445,22 +9930,42 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/submissions": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    name: string;
+                    email: string;
+                    message: string;
+                    ip: string | null;
+                    created_at: string;
+                    file: {
+                        name: string;
+                        content_type: string;
+                        size: number;
+                        sha256: string;
+                        download_url: string;
+                        expires_at: string;
+                    } | null;
+                    snippet: string | null;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -9700,40 +10205,22 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                    q?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    name: string;
-                    email: string;
-                    message: string;
-                    ip: string | null;
-                    created_at: string;
-                    file: {
-                        name: string;
-                        content_type: string;
-                        size: number;
-                        sha256: string;
-                        download_url: string;
-                        expires_at: string;
-                    } | null;
-                    snippet: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $post: {
+            input: {};
+            output: {
+                id: string;
+                created_at: string;
+                file: {
+                    name: string;
+                    content_type: string;
+                    size: number;
+                    sha256: string;
+                } | null;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -9877,20 +10364,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: {
-                id: string;
-                created_at: string;
-                file: {
-                    name: string;
-                    content_type: string;
-                    size: number;
-                    sha256: string;
-                } | null;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/submissions/:id/file": {
@@ -10168,6 +10641,21 @@ export type AppSchema = {
                 };
             };
             output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -10388,21 +10876,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    format: "csv" | "xlsx_csv";
-                    q?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/submissions/exports/:job_id/download": {
@@ -10679,226 +11152,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
                 data: {
                     id: string;
                     email: string;
@@ -10913,10 +11166,239 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/users/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -11156,17 +11638,26 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -11386,24 +11877,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $patch: {
             input: {
@@ -11417,6 +11890,29 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -11705,243 +12201,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/webhooks": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -11968,14 +12231,11 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-        $post: {
+        } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -11994,11 +12254,9 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12017,11 +12275,9 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12040,11 +12296,9 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12063,11 +12317,9 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12086,11 +12338,9 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12109,11 +12359,9 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12132,11 +12380,9 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12155,11 +12401,9 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12178,11 +12422,9 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -12199,7 +12441,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {
                 json: {
                     url: string;
@@ -12226,10 +12469,249 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/webhooks/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -12469,17 +12951,31 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -12699,29 +13195,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $patch: {
             input: {
@@ -12736,6 +13209,35 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -13035,325 +13537,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    url?: string | undefined;
-                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/webhooks/:id/deliveries": {
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -13394,10 +13581,311 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/webhooks/:id/deliveries/:delivery_id/redeliver": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -13649,25 +14137,34 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                    delivery_id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/webhooks/:id/rotate-secret": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+                secret: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -13907,34 +14404,24 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/webhooks/:id/test": {
+        $post: {
             input: {
                 param: {
                     id: string;
                 };
             };
             output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-                secret: string;
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
             };
             outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/webhooks/:id/test": {
-        $post: {
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -14174,24 +14661,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/health/live": {
         $get: {
+            input: {};
+            output: {
+                status: "ok";
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -14207,17 +14687,69 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 500;
-        } | {
-            input: {};
-            output: {
-                status: "ok";
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/health/ready": {
         $get: {
+            input: {};
+            output: {
+                status: "degraded" | "ok";
+                checks: {
+                    d1: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    kv: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    r2_files: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    r2_backups: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    rate_limiter: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    metrics: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    queue: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    audit_sealing: {
+                        status: "degraded" | "error" | "ok";
+                        latency_ms: number;
+                        unsealed?: number | undefined;
+                        oldest_unsealed_seconds?: number | undefined;
+                        error?: string | undefined;
+                    };
+                    backups: {
+                        status: "degraded" | "error" | "ok";
+                        latency_ms: number;
+                        newest_verified_age_seconds?: number | null | undefined;
+                        last_drill?: "failed" | "passed" | null | undefined;
+                        reasons?: string[] | undefined;
+                        error?: string | undefined;
+                    };
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -14281,55 +14813,78 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        };
+    };
+    "/metrics": {
+        $get: {
+            input: {};
+            output: string;
+            outputFormat: "text";
+            status: 200;
         } | {
             input: {};
             output: {
-                status: "degraded" | "ok";
-                checks: {
-                    d1: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    kv: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    r2_files: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    r2_backups: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    rate_limiter: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    audit_sealing: {
-                        status: "degraded" | "error" | "ok";
-                        latency_ms: number;
-                        unsealed?: number | undefined;
-                        oldest_unsealed_seconds?: number | undefined;
-                        error?: string | undefined;
-                    };
-                    backups: {
-                        status: "degraded" | "error" | "ok";
-                        latency_ms: number;
-                        newest_verified_age_seconds?: number | null | undefined;
-                        last_drill?: "failed" | "passed" | null | undefined;
-                        reasons?: string[] | undefined;
-                        error?: string | undefined;
-                    };
-                };
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
             };
             outputFormat: "json";
-            status: 200;
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
 };

@@ -1,4 +1,5 @@
 import { createRouter } from "../../lib/create-router.ts";
+import { listAlertsHandler, listAlertsRoute } from "./alerts.ts";
 import { purgeHandler, purgeRoute } from "./cache-purge.ts";
 import {
   getIpRulesHandler,
@@ -6,8 +7,11 @@ import {
   putIpRulesHandler,
   putIpRulesRoute,
 } from "./ip-rules.ts";
+import { statsHandler, statsRoute } from "./stats.ts";
 
 export const adminRouter = createRouter()
   .openapi(getIpRulesRoute, getIpRulesHandler)
   .openapi(putIpRulesRoute, putIpRulesHandler)
-  .openapi(purgeRoute, purgeHandler);
+  .openapi(purgeRoute, purgeHandler)
+  .openapi(statsRoute, statsHandler)
+  .openapi(listAlertsRoute, listAlertsHandler);
