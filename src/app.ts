@@ -17,6 +17,7 @@ import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
 import { trace } from "./middleware/trace.ts";
+import { dashboardRouter } from "./routes/admin/dashboard.ts";
 import { adminRouter } from "./routes/admin/index.ts";
 import { apiKeysRouter } from "./routes/api-keys/index.ts";
 import { auditLogsRouter } from "./routes/audit-logs/index.ts";
@@ -91,6 +92,7 @@ export function createApp(options: AppOptions = {}) {
   const routes = live
     .route("/", readinessRouter)
     .route("/", statusRouter)
+    .route("/", dashboardRouter)
     .route("/api/v2", v2)
     .route("/api/v1", v1Router);
   mountDocs(app);

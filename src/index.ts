@@ -4,6 +4,7 @@ import type { Bindings } from "./env.ts";
 import { handleQueue } from "./queues/consumer.ts";
 
 export { AuditSequencer } from "./audit/sequencer.ts";
+export { LiveHub } from "./live/hub.ts";
 export { RateLimiter } from "./rate-limit/durable-object.ts";
 
 // Built once per isolate: routing tables and middleware are immutable after setup.

@@ -6,8 +6,10 @@ import {
   putIpRulesHandler,
   putIpRulesRoute,
 } from "./ip-rules.ts";
+import { liveHandler, liveRoute } from "./live.ts";
 
 export const adminRouter = createRouter()
   .openapi(getIpRulesRoute, getIpRulesHandler)
   .openapi(putIpRulesRoute, putIpRulesHandler)
-  .openapi(purgeRoute, purgeHandler);
+  .openapi(purgeRoute, purgeHandler)
+  .openapi(liveRoute, liveHandler);

@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { jsonContent, opsErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { liveHub } from "../../live/publish.ts";
 import { limiterStub } from "../../rate-limit/limiter.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
 
@@ -34,6 +35,9 @@ export const ReadySchema = z
       r2_files: CheckSchema,
       r2_backups: CheckSchema,
       rate_limiter: CheckSchema.openapi({ description: "The RateLimiter Durable Object" }),
+      live: CheckSchema.openapi({
+        description: "The LiveHub Durable Object (the admin dashboard's live channel)",
+      }),
       audit_sealing: AuditSealingSchema,
     }),
   })
@@ -46,7 +50,7 @@ export const readyRoute = createRoute({
   operationId: "getReadiness",
   summary: "Readiness: every dependency answers, with its latency",
   description:
-    "Checks D1, KV and audit sealing, each within its own 2-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
+    "Checks D1, KV, R2, the Durable Objects and audit sealing, each within its own 2-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
   responses: {
     200: jsonContent(ReadySchema, "Every dependency is reachable"),
     ...opsErrors("service_unavailable"),
@@ -86,7 +90,7 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
 }
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
-  const [d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing] = await Promise.all([
+  const [d1, kv, r2_files, r2_backups, rate_limiter, live, audit_sealing] = await Promise.all([
     probe(() => ping(c.get("db"))),
     probe(() => c.env.CACHE.get("health:probe")),
     // A HEAD of a key that need not exist: a round trip to the bucket, nothing read.
@@ -94,9 +98,11 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
     probe(() => c.env.BACKUPS.head("health/probe")),
     // A read-only RPC (peek changes no window) to an object of its own.
     probe(() => limiterStub(c.env, "health:probe").peek(1, 1_000)),
+    // Read-only: how many dashboards are connected.
+    probe(() => liveHub(c.env).ping()),
     auditSealing(c),
   ]);
-  const checks = { d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing };
+  const checks = { d1, kv, r2_files, r2_backups, rate_limiter, live, audit_sealing };
   c.header("Cache-Control", "no-store");
   const failed = Object.entries(checks).filter(([, check]) => check.status === "error");
   if (failed.length) {
