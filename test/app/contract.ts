@@ -28,6 +28,7 @@ const PAGES: [RegExp, RegExp][] = [
   [/^\/docs$/, /^text\/html$/],
   [/^\/docs\/assets\//, /^(text|application)\/javascript$/],
   [/^\/status$/, /^text\/html$/],
+  [/^\/admin$/, /^text\/html$/],
 ];
 
 const PROBLEM = "application/problem+json";

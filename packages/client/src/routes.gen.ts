@@ -1468,6 +1468,27 @@ export type AppSchema = {
                 };
             };
             output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1691,39 +1712,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
-                };
-            };
-            output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
-                };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/admin/ip-rules": {
         $get: {
-            input: {};
-            output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {};
             output: {
                 type: string;
@@ -1883,20 +1875,16 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $put: {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
+        } | {
+            input: {};
             output: {
                 deny: string[];
                 updated_at: string | null;
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+        $put: {
             input: {
                 json: {
                     deny: string[];
@@ -2116,6 +2104,18 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/live": {
@@ -12450,6 +12450,11 @@ export type AppSchema = {
                         error?: string | undefined;
                     };
                     rate_limiter: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    live: {
                         status: "error" | "ok";
                         latency_ms: number;
                         error?: string | undefined;
