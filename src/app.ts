@@ -25,6 +25,7 @@ import { authRouter } from "./routes/auth/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { livenessRouter, readinessRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
+import { metricsRouter } from "./routes/metrics/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
 import { statusRouter } from "./routes/status/index.ts";
 import { submissionsRouter } from "./routes/submissions/index.ts";
@@ -91,6 +92,7 @@ export function createApp(options: AppOptions = {}) {
   // Chained so the route types flow into AppType for the typed client.
   const routes = live
     .route("/", readinessRouter)
+    .route("/", metricsRouter)
     .route("/", statusRouter)
     .route("/", dashboardRouter)
     .route("/api/v2", v2)

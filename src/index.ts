@@ -5,6 +5,7 @@ import { handleQueue } from "./queues/consumer.ts";
 
 export { AuditSequencer } from "./audit/sequencer.ts";
 export { LiveHub } from "./live/hub.ts";
+export { MetricsStore } from "./metrics/durable-object.ts";
 export { RateLimiter } from "./rate-limit/durable-object.ts";
 
 // Built once per isolate: routing tables and middleware are immutable after setup.

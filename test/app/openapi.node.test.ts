@@ -65,11 +65,12 @@ describe("OpenAPI document", () => {
     expect(result.valid).toBe(true);
   });
 
-  it("declares both security schemes and the Problem schema", async () => {
+  it("declares the security schemes (users' and the metrics scraper's) and the Problem schema", async () => {
     const doc = await document();
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
       "apiKeyAuth",
       "bearerAuth",
+      "metricsToken",
     ]);
     expect(doc.components.schemas.Problem).toBeDefined();
   });
@@ -111,7 +112,7 @@ describe("OpenAPI document", () => {
         ).toEqual({ $ref: "#/components/schemas/Problem" });
       }
     }
-    expect(groups.ops).toBe(2);
+    expect(groups.ops).toBe(3); // /health/live, /health/ready, /metrics
     expect(groups.publicApi).toBeGreaterThanOrEqual(5);
     expect(groups.securedApi).toBeGreaterThan(20);
   });
