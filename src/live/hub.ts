@@ -119,7 +119,7 @@ export class LiveHub extends DurableObject<Bindings> {
     if (!this.#open().length) return;
     try {
       const data = await liveStats(this.env);
-      this.#broadcast(JSON.stringify({ type: "stats.tick", at: new Date().toISOString(), data }));
+      this.#broadcast(JSON.stringify({ type: "stats.tick", at: data.generated_at, data }));
     } catch (error) {
       // A failed tick is skipped, not fatal: the next one comes in 5 s.
       console.warn(

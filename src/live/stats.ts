@@ -1,19 +1,12 @@
 import { getDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { countServersByStatus } from "../services/servers/servers.ts";
+import { type AdminStats, cachedStats } from "../services/stats/stats.ts";
 
 /**
- * The figures a `stats.tick` carries. Computed once per tick by the hub, however
- * many dashboards are connected.
+ * The figures a `stats.tick` carries: exactly `GET /api/v2/admin/stats`'s body, from
+ * the same 10-second cache, so a dashboard's cards never disagree with the API.
+ * Computed by the hub once per tick, however many dashboards are connected.
  */
-export async function liveStats(env: Bindings): Promise<Record<string, unknown>> {
-  const byStatus = await countServersByStatus(getDatabase(env));
-  const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
-  return {
-    generated_at: new Date().toISOString(),
-    servers: {
-      total,
-      by_status: { up: 0, degraded: 0, down: 0, unknown: 0, ...byStatus },
-    },
-  };
+export function liveStats(env: Bindings): Promise<AdminStats> {
+  return cachedStats(getDatabase(env), env.METRICS);
 }

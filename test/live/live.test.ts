@@ -5,9 +5,20 @@ import { z } from "zod";
 import { CLOSE_TOKEN_EXPIRED, type LiveEvent, LiveEventSchema } from "../../src/live/events.ts";
 import { LiveHub } from "../../src/live/hub.ts";
 import { liveHub, publishLive } from "../../src/live/publish.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { AlertSchema } from "../../src/routes/admin/alerts.ts";
+import { AdminStatsSchema } from "../../src/routes/admin/stats.ts";
 import { ServerSchema } from "../../src/routes/servers/schemas.ts";
+import { clearAlert, raiseAlert, toAlertDto } from "../../src/services/alerts/alerts.ts";
 import { fetchWith } from "../app/broken-env.ts";
-import { api, expectProblem, expectStatus, type Session, seedUser } from "../helpers.ts";
+import {
+  api,
+  expectBody,
+  expectProblem,
+  expectStatus,
+  type Session,
+  seedUser,
+} from "../helpers.ts";
 import { createServer } from "../routes/servers/fixtures.ts";
 
 const LIVE = "/api/v2/admin/live";
@@ -225,6 +236,32 @@ describe("broadcasts", () => {
   });
 });
 
+describe("alerts", () => {
+  it("pushes alert.raised when raiseAlert commits, once per episode, and alert.cleared on clear", async () => {
+    const c = await connect(bearer(admin.access_token));
+    const pending: Promise<unknown>[] = [];
+    const deps = {
+      env,
+      ctx: { waitUntil: (p: Promise<unknown>) => void pending.push(p) },
+      logger: createLogger({}, "error"),
+    };
+    const spike = { metric: "errors_4xx" as const, value: 300, mean: 5, zScore: 12, threshold: 4 };
+    const { alert } = await raiseAlert(deps, spike);
+    // A second raise while the episode is open commits nothing and pushes nothing.
+    expect((await raiseAlert(deps, { ...spike, value: 900 })).raised).toBe(false);
+    await Promise.all(pending);
+    const raised = await c.next("alert.raised");
+    expect(AlertSchema.parse(raised.data)).toEqual(toAlertDto(alert));
+    expect(raised.at).toBe(alert.raisedAt);
+
+    await clearAlert(deps, "errors_4xx");
+    await Promise.all(pending);
+    const cleared = await c.next("alert.cleared");
+    expect(cleared.data).toMatchObject({ id: alert.id, status: "cleared" });
+    expect(c.messages.filter((m) => m.type.startsWith("alert."))).toEqual([]);
+  });
+});
+
 describe("the stats tick and hibernation", () => {
   it("ticks only while a socket is connected, and stops when the last one leaves", async () => {
     const stub = liveHub(env);
@@ -232,7 +269,14 @@ describe("the stats tick and hibernation", () => {
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const tick = await c.next("stats.tick");
-    expect(tick.data).toMatchObject({ servers: { total: expect.any(Number) } });
+    // Exactly what GET /api/v2/admin/stats answers (same schema, same 10-second cache).
+    expect(AdminStatsSchema.parse(tick.data)).toEqual(
+      await expectBody(
+        await api("/api/v2/admin/stats", { token: admin.access_token }),
+        200,
+        AdminStatsSchema,
+      ),
+    );
     // The alarm re-armed itself for the next tick.
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
 
