@@ -10,7 +10,7 @@ function axes(x: Partial<uPlot.Axis> = {}): uPlot.Axis[] {
   const ticks = { stroke: color("--grid"), width: 1 };
   return [
     { stroke, grid, ticks, ...x },
-    { stroke, grid, ticks, size: 44 },
+    { stroke, grid, ticks, size: 56 },
   ];
 }
 
@@ -31,7 +31,13 @@ export class Chart {
   #data: uPlot.AlignedData = [[]];
   readonly el: HTMLElement;
   readonly series: SeriesSpec[];
-  readonly options: { time?: boolean; categories?: string[]; height?: number };
+  readonly options: {
+    time?: boolean;
+    categories?: string[];
+    height?: number;
+    /** Fed by live ticks: show at least the last five minutes, and every point. */
+    recent?: boolean;
+  };
 
   constructor(el: HTMLElement, series: SeriesSpec[], options: Chart["options"] = {}) {
     this.el = el;
@@ -68,7 +74,12 @@ export class Chart {
       cursor: { show: !categories, points: { show: false } },
       scales: categories
         ? { x: { time: false, range: [-0.5, categories.length - 0.5] } }
-        : { x: { time: this.options.time ?? true } },
+        : this.options.recent
+          ? {
+              x: { time: true, range: (_u, min, max) => [Math.min(min, max - 300), max + 5] },
+              y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+            }
+          : { x: { time: this.options.time ?? true } },
       axes: axes(
         categories
           ? {
@@ -91,7 +102,7 @@ export class Chart {
                   paths: uPlot.paths.bars!({ size: [barWidth, 64], align: 0 }),
                   points: { show: false },
                 }
-              : { points: { show: false } }),
+              : { points: { show: this.options.recent === true, size: 5 } }),
           }),
         ),
       ],

@@ -136,8 +136,12 @@ async function start() {
       SERVER_STATUSES.map((s) => ({ label: s, color: `--c-${s}`, bars: true })),
       { categories: [...SERVER_STATUSES] },
     ),
-    cache: new Chart($("chart-cache"), [{ label: "hit ratio %", color: "--c-requests" }]),
-    limited: new Chart($("chart-rate-limited"), [{ label: "rate-limited", color: "--c-4xx" }]),
+    cache: new Chart($("chart-cache"), [{ label: "hit ratio %", color: "--c-requests" }], {
+      recent: true,
+    }),
+    limited: new Chart($("chart-rate-limited"), [{ label: "rate-limited", color: "--c-4xx" }], {
+      recent: true,
+    }),
     submissions: new Chart($("chart-submissions"), [
       { label: "submissions", color: "--c-requests", bars: true },
     ]),

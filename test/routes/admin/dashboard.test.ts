@@ -16,7 +16,9 @@ describe("GET /admin", () => {
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce).toBeTruthy();
     // The one script is ours, by nonce; no inline script or style at all.
-    expect(html).toContain(`<script nonce="${nonce}" type="module" src="${DASHBOARD_ASSETS.script}">`);
+    expect(html).toContain(
+      `<script nonce="${nonce}" type="module" src="${DASHBOARD_ASSETS.script}">`,
+    );
     expect(html).toContain(`<link rel="stylesheet" href="${DASHBOARD_ASSETS.style}">`);
     expect(html.match(/<script/g)).toHaveLength(1);
     expect(html).not.toMatch(/<style|\sstyle="|\son[a-z]+="/);
@@ -24,8 +26,11 @@ describe("GET /admin", () => {
 
   it("renews the nonce on every response", async () => {
     const nonces = await Promise.all(
-      [1, 2].map(async () =>
-        /'nonce-([^']+)'/.exec((await api("/admin")).headers.get("content-security-policy")!)?.[1],
+      [1, 2].map(
+        async () =>
+          /'nonce-([^']+)'/.exec(
+            (await api("/admin")).headers.get("content-security-policy")!,
+          )?.[1],
       ),
     );
     expect(nonces[0]).not.toBe(nonces[1]);
