@@ -54,6 +54,15 @@ export class Chart {
     this.el.dataset.summary = summary;
     if (this.#plot) this.#plot.setData(data);
     else this.#build();
+    this.#window();
+  }
+
+  /** Tick-fed charts: at least the last five minutes (uPlot spans years around a single point). */
+  #window() {
+    const xs = this.#data[0];
+    const last = xs[xs.length - 1];
+    if (!this.options.recent || !this.#plot || last === undefined) return;
+    this.#plot.setScale("x", { min: Math.min(xs[0]!, last - 300), max: last + 5 });
   }
 
   #size() {
@@ -62,6 +71,7 @@ export class Chart {
 
   #resize() {
     if (this.#plot) this.#plot.setSize(this.#size());
+    this.#window();
   }
 
   #build() {
@@ -76,7 +86,7 @@ export class Chart {
         ? { x: { time: false, range: [-0.5, categories.length - 0.5] } }
         : this.options.recent
           ? {
-              x: { time: true, range: (_u, min, max) => [Math.min(min, max - 300), max + 5] },
+              x: { time: true },
               y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
             }
           : { x: { time: this.options.time ?? true } },
