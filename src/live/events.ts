@@ -46,3 +46,6 @@ export type LiveSession = z.infer<typeof LiveSessionSchema>;
 
 /** Close code when the access token that opened the socket expired: reconnect with a fresh one. */
 export const CLOSE_TOKEN_EXPIRED = 4001;
+
+/** Header through which the Worker hands the authenticated session to the hub. */
+export const SESSION_HEADER = "x-live-session";

@@ -5,6 +5,7 @@ import {
   type LiveEvent,
   type LiveSession,
   LiveSessionSchema,
+  SESSION_HEADER,
 } from "./events.ts";
 import { liveStats } from "./stats.ts";
 
@@ -12,8 +13,6 @@ import { liveStats } from "./stats.ts";
 export const TICK_MS = 5_000;
 /** How long a publisher's event key is remembered for de-duplication. */
 const DEDUPE_MS = 60_000;
-/** Header through which the Worker hands the authenticated session to the hub. */
-export const SESSION_HEADER = "x-live-session";
 
 /**
  * The live channel's hub: one object (`LIVE.idFromName("global")`) holding every

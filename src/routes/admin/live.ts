@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../env.ts";
+import { unknownQueryParameters } from "../../lib/create-router.ts";
 import { apiErrors, errorResponse } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
-import type { LiveSession } from "../../live/events.ts";
-import { SESSION_HEADER } from "../../live/hub.ts";
+import { type LiveSession, SESSION_HEADER } from "../../live/events.ts";
 import { liveHub } from "../../live/publish.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { looksLikeApiKey } from "../../services/api-keys/format.ts";
@@ -52,6 +52,9 @@ function browserToken(c: Context<AppEnv>): string | undefined {
  */
 const liveCredential = (): MiddlewareHandler<AppEnv> =>
   async function liveCredential(c, next) {
+    // This reads the query before the route's validator does: refuse what it would.
+    const unknown = Object.keys(c.req.queries()).filter((k) => k !== "access_token");
+    if (unknown.length) throw unknownQueryParameters(unknown);
     const token = browserToken(c);
     const headerCredential =
       c.req.header("authorization") !== undefined || c.req.header("x-api-key") !== undefined;
