@@ -118,6 +118,8 @@ export async function startApp(
     // Required by the public form; never verified here (no profile posts a submission).
     TURNSTILE_SECRET: `0x${randomBytes(16).toString("hex")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    // Required by GET /metrics.
+    METRICS_TOKEN: randomBytes(24).toString("base64url"),
   };
   const { mf, pid } = await startMiniflare({
     host: HOST,

@@ -106,7 +106,7 @@ const serverBody = (name: string) => ({
 interface Measured {
   name: string;
   spec: LoadSpec;
-  app?: "app" | "off" | "chain" | "writes";
+  app?: "app" | "off" | "chain" | "writes" | "nometrics";
   /** Also load a bare Worker replaying this request's response (default true). */
   replay?: boolean;
   /** Also load the Fastify peer with the same request. */
@@ -123,7 +123,10 @@ const addressOf = (n: number) => `198.18.${(n >> 8) & 255}.${n & 255}`;
 /** Each profile's loads, given the fixtures of the app and of the other instance it uses. */
 const PROFILES: Record<
   string,
-  (f: Fixture, other: { off: Fixture; chain: Fixture; writes: Fixture }) => Measured[]
+  (
+    f: Fixture,
+    other: { off: Fixture; chain: Fixture; writes: Fixture; nometrics: Fixture },
+  ) => Measured[]
 > = {
   /** A warm cached, key-authenticated list (the isolate cache after one miss). */
   cached: (f) => [
@@ -249,6 +252,23 @@ const PROFILES: Record<
     {
       name: "cached read, limiter off",
       app: "off",
+      spec: { path: LIST, vary: (n) => ({ headers: keyAt(o, n) }) },
+      replay: false,
+    },
+  ],
+  /**
+   * What recording metrics costs: the cached read against an instance with
+   * METRICS_ENABLED=false, in the same rounds (docs/benchmarks.md, "Metrics").
+   */
+  metrics: (f, { nometrics: o }) => [
+    {
+      name: "cached read, metrics on",
+      spec: { path: LIST, vary: (n) => ({ headers: keyAt(f, n) }) },
+      replay: false,
+    },
+    {
+      name: "cached read, metrics off",
+      app: "nometrics",
       spec: { path: LIST, vary: (n) => ({ headers: keyAt(o, n) }) },
       replay: false,
     },
@@ -381,6 +401,9 @@ const app = await startApp(bundle, appVars, production);
 const off = profiles.some((p) => p === "ratelimit" || p === "auth")
   ? await startApp(bundle, { ...appVars, RATE_LIMITING: "off" }, production)
   : undefined;
+const nometrics = profiles.includes("metrics")
+  ? await startApp(bundle, { ...appVars, METRICS_ENABLED: "false" }, production)
+  : undefined;
 let adminHeaders: (url: string) => Promise<Record<string, string>>;
 const writes = profiles.some((p) => p === "create" || p === "update")
   ? await startApp(bundle, appVars, production)
@@ -403,6 +426,7 @@ const disposers: (() => unknown)[] = [
   ...(off ? [off.dispose] : []),
   ...(chain ? [chain.dispose] : []),
   ...(writes ? [writes.dispose] : []),
+  ...(nometrics ? [nometrics.dispose] : []),
   ...compared.map((x) => x.app.dispose),
 ];
 try {
@@ -414,13 +438,14 @@ try {
     off: off ? await fixture(off.url) : f,
     chain: chain ? await fixture(chain.url) : f,
     writes: writes ? await fixture(writes.url) : f,
+    nometrics: nometrics ? await fixture(nometrics.url) : f,
   };
   const measured = profiles.flatMap((p) => PROFILES[p]!(f, others));
   // The same requests against each compared commit (its own fixture: its keys).
   const comparedLoads = new Map<string, { label: string; target: Target; spec: LoadSpec }[]>();
   for (const { sha, app: at } of compared) {
     const g = await fixture(at.url);
-    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g, writes: g }))) {
+    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g, writes: g, nometrics: g }))) {
       if (m.app) continue;
       for (let i = 0; i < (m.warm ?? 3); i++)
         await rawRequest(at.url, { ...m.spec, ...(m.spec.vary?.(nextSequence()) ?? {}) });
@@ -430,7 +455,15 @@ try {
     }
   }
   const appTarget = (m: Measured): Target =>
-    m.app === "off" ? off! : m.app === "chain" ? chain! : m.app === "writes" ? writes! : app;
+    m.app === "off"
+      ? off!
+      : m.app === "chain"
+        ? chain!
+        : m.app === "writes"
+          ? writes!
+          : m.app === "nometrics"
+            ? nometrics!
+            : app;
   const first = (m: Measured) => {
     const v = m.spec.vary?.(nextSequence()) ?? {};
     return { ...m.spec, ...v, headers: { ...m.spec.headers, ...v.headers } };

@@ -172,6 +172,11 @@ export class MetricsStore extends DurableObject<Bindings & AlertVars> {
     if (batch.minutes.length) await this.#arm(Date.now());
   }
 
+  /** A readiness probe: answers without touching storage. */
+  ping(): number {
+    return this.#counters.size;
+  }
+
   /** Every series' running total. */
   snapshot(): MetricsSnapshot {
     return { counters: [...this.#counters.values()], histograms: [...this.#histograms.values()] };

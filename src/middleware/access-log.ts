@@ -1,9 +1,28 @@
-import type { MiddlewareHandler } from "hono";
-import { routePath } from "hono/route";
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env.ts";
 import { configureRecording, flusher } from "../observability/flush.ts";
 import { createLogger, type LogLevel, type LogSink, logLevel } from "../observability/logger.ts";
 import { errorTypeOf, recorder } from "../observability/metrics.ts";
+import { captureRequestError, sentryEnabled } from "../observability/sentry.ts";
+
+/** What requests that matched no endpoint (404, 405) are labelled. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/**
+ * The endpoint's route template (`/api/v2/servers/:id`), never the raw path, so
+ * log and metric labels stay bounded. The last matched route registered for a
+ * method, not the last match of all: `app.use()` middleware registered after an
+ * early endpoint (/health/live) matches every path too.
+ */
+export function routeTemplate(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const r = routes[i]!;
+    if (r.method !== "ALL") return r.path;
+  }
+  return UNMATCHED_ROUTE;
+}
 
 export interface AccessLogOptions {
   /** Where lines are written; tests pass a collector. */
@@ -35,8 +54,7 @@ export const accessLog = ({
     c.set("logFields", fields);
     await next();
     const status = c.res.status;
-    // The matched template (`/api/v2/servers/:id`), never the raw path: bounded cardinality.
-    const route = routePath(c, -1);
+    const route = routeTemplate(c);
     // performance.now() only advances across I/O on Workers: this is wall time spent awaiting.
     const ms = performance.now() - started;
     logger.request(
@@ -56,6 +74,15 @@ export const accessLog = ({
     if (!env) return;
     configureRecording(env);
     recorder.recordRequest(c.req.method, route, status, ms / 1000, Date.now());
+    if (status >= 500 && sentryEnabled(env))
+      captureRequestError(c, {
+        requestId: c.get("requestId"),
+        traceId: c.get("trace")?.traceId,
+        route,
+        status,
+        userId: c.get("principal")?.userId,
+        method: c.req.method,
+      });
     let ctx: { waitUntil(promise: Promise<unknown>): void };
     try {
       ctx = c.executionCtx;

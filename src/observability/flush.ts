@@ -1,3 +1,4 @@
+import { DeadlineExceeded, withDeadline } from "../lib/deadline.ts";
 import type { MetricsStore } from "../metrics/durable-object.ts";
 import { type MetricsRecorder, recorder } from "./metrics.ts";
 
@@ -9,6 +10,9 @@ import { type MetricsRecorder, recorder } from "./metrics.ts";
  * sends what it holds).
  */
 export const FLUSH_INTERVAL_MS = 5_000;
+
+/** A flush that takes longer is given up, so a hung object cannot stop this isolate's flushes. */
+const FLUSH_TIMEOUT_MS = 5_000;
 
 export interface MetricsEnv {
   METRICS?: DurableObjectNamespace<MetricsStore>;
@@ -62,9 +66,11 @@ export class Flusher {
     const batch = this.#recorder.collect();
     if (!batch) return;
     try {
-      await metricsStub(ns).ingest(batch);
-    } catch {
-      this.#recorder.restore(batch);
+      await withDeadline(metricsStub(ns).ingest(batch), FLUSH_TIMEOUT_MS);
+    } catch (error) {
+      // A refused call applied nothing: send its deltas again. A call that timed out
+      // may still apply: dropping its deltas undercounts, resending could double them.
+      if (!(error instanceof DeadlineExceeded)) this.#recorder.restore(batch);
       this.#recorder.increment("metrics_flush_failures_total");
     }
   }
@@ -72,10 +78,7 @@ export class Flusher {
 
 export const flusher = new Flusher(recorder);
 
-/** Sets this isolate's recording switch from the env (once per env object). */
-const configured = new WeakSet<object>();
+/** Sets this isolate's recording switch from the env (a string comparison per request). */
 export function configureRecording(env: MetricsEnv): void {
-  if (configured.has(env)) return;
-  configured.add(env);
   recorder.enabled = env.METRICS_ENABLED !== "false";
 }

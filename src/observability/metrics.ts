@@ -72,6 +72,20 @@ export const errorTypeOf = (status: number): ErrorType =>
           ? "auth"
           : "client";
 
+/**
+ * The `reason` label of auth_failures_total: the RFC 6750 error code of a 401's
+ * challenge (invalid_token, invalid_request, invalid_signature), else the problem
+ * type (rate_limited after too many failures, forbidden for a key used from a
+ * refused address). A handful of values: bounded.
+ */
+export function authFailureReason(error: {
+  problem: string;
+  headers: Record<string, string>;
+}): string {
+  const challenge = error.headers["WWW-Authenticate"];
+  return (challenge && /error="([a-z_]+)"/.exec(challenge)?.[1]) || error.problem;
+}
+
 function canonical(name: string, labels: Record<string, string>) {
   const alias = ALIASES[name];
   const out = alias

@@ -252,6 +252,34 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -525,38 +553,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v1/servers/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -796,17 +805,30 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -1026,28 +1048,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $put: {
             input: {
@@ -1065,6 +1065,37 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1426,261 +1457,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/admin/alerts": {
         $get: {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     status?: "cleared" | "open" | undefined;
@@ -1705,6 +1485,226 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/admin/cache/purge": {
@@ -1966,6 +1966,14 @@ export type AppSchema = {
         $get: {
             input: {};
             output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {};
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -2123,16 +2131,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
+        };
+        $put: {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
             output: {
                 deny: string[];
                 updated_at: string | null;
             };
             outputFormat: "json";
             status: 200;
-        };
-        $put: {
+        } | {
             input: {
                 json: {
                     deny: string[];
@@ -2352,22 +2364,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
-            output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/admin/live": {
         $get: {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 101;
+        } | {
             input: {
                 query: {
                     access_token?: string | undefined;
@@ -2587,179 +2596,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                query: {
-                    access_token?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 101;
         };
     };
     "/api/v2/admin/stats": {
         $get: {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {};
             output: {
                 generated_at: string;
@@ -2821,17 +2661,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/api-keys": {
-        $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2847,13 +2678,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2869,13 +2694,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2891,13 +2710,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2913,13 +2726,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2935,13 +2742,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2957,13 +2758,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -2979,13 +2774,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3001,13 +2790,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3023,13 +2806,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3044,7 +2821,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/api-keys": {
+        $get: {
             input: {
                 query: {
                     limit?: unknown;
@@ -3073,17 +2853,12 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-        $post: {
+        } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3102,14 +2877,10 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3128,14 +2899,10 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3154,14 +2921,10 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3180,14 +2943,10 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3206,14 +2965,10 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3232,14 +2987,10 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3258,14 +3009,10 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3284,14 +3031,10 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3310,14 +3053,10 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
                 };
             };
             output: {
@@ -3334,7 +3073,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {
                 json: {
                     name: string;
@@ -3366,10 +3106,279 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/api-keys/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -3589,19 +3598,39 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
         $post: {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                prefix: string;
+                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                expires_at: string | null;
+                rate_limit_per_minute: number | null;
+                allowed_cidrs: string[] | null;
+                max_concurrency: number | null;
+                require_signature: boolean;
+                status: "active" | "expired" | "revoked" | "rotated";
+                replaced_by: string | null;
+                last_used_at: string | null;
+                created_at: string;
+                updated_at: string;
+                key: string;
+                signing_secret?: string | undefined;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
             input: {
                 json: {
                     grace_period_seconds?: number | undefined;
@@ -3877,299 +3906,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                prefix: string;
-                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                expires_at: string | null;
-                rate_limit_per_minute: number | null;
-                allowed_cidrs: string[] | null;
-                max_concurrency: number | null;
-                require_signature: boolean;
-                status: "active" | "expired" | "revoked" | "rotated";
-                replaced_by: string | null;
-                last_used_at: string | null;
-                created_at: string;
-                updated_at: string;
-                key: string;
-                signing_secret?: string | undefined;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/audit-logs": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -4205,11 +3945,18 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/audit-logs/verify": {
-        $get: {
-            input: {};
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4225,7 +3972,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4241,7 +3998,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4257,7 +4024,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4273,7 +4050,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4289,7 +4076,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4305,7 +4102,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4321,7 +4128,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4337,7 +4154,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4353,7 +4180,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4368,7 +4205,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/audit-logs/verify": {
+        $get: {
             input: {};
             output: {
                 valid: boolean;
@@ -4384,16 +4224,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-    };
-    "/api/v2/auth/login": {
-        $post: {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4409,12 +4241,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4430,12 +4257,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4451,12 +4273,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4472,12 +4289,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4493,12 +4305,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4514,12 +4321,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4535,12 +4337,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4556,12 +4353,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4577,12 +4369,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4597,7 +4384,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/auth/login": {
+        $post: {
             input: {
                 json: {
                     email: string;
@@ -4622,10 +4412,229 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/auth/logout": {
         $post: {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 json: {
                     refresh_token: string;
@@ -4785,19 +4794,31 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/auth/me": {
         $get: {
+            input: {};
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                auth: {
+                    kind: "api_key" | "user";
+                    key_id: string | null;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -4957,291 +4978,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                auth: {
-                    kind: "api_key" | "user";
-                    key_id: string | null;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                };
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -5286,10 +5026,294 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 302;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/auth/refresh": {
         $post: {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 json: {
                     refresh_token: string;
@@ -5469,10 +5493,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/auth/register": {
+        $post: {
             input: {
                 json: {
-                    refresh_token: string;
+                    email: string;
+                    password: string;
+                    name: string;
                 };
             };
             output: {
@@ -5492,11 +5521,8 @@ export type AppSchema = {
                 expires_in: number;
             };
             outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/auth/register": {
-        $post: {
+            status: 201;
+        } | {
             input: {
                 json: {
                     email: string;
@@ -5716,36 +5742,32 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/jobs/:id": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                type: string;
+                status: "dead" | "failed" | "queued" | "running" | "succeeded";
+                attempts: number;
+                result: {
+                    [x: string]: JSONValue;
+                } | null;
+                error: string | null;
+                created_at: string;
+                updated_at: string;
+                started_at: string | null;
+                finished_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -5965,292 +5987,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                type: string;
-                status: "dead" | "failed" | "queued" | "running" | "succeeded";
-                attempts: number;
-                result: {
-                    [x: string]: JSONValue;
-                } | null;
-                error: string | null;
-                created_at: string;
-                updated_at: string;
-                started_at: string | null;
-                finished_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/servers": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -6297,8 +6037,297 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $post: {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
             input: {
                 json: {
                     name: string;
@@ -6584,39 +6613,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/servers/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -6856,237 +6865,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -7118,8 +6898,260 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
         $patch: {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 json: {
                     name?: string | undefined;
@@ -7496,42 +7528,35 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/servers/:id/checks": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    status: "degraded" | "down" | "up";
+                    http_status: number | null;
+                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
+                    latency_ms: number | null;
+                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
+                    checked_at: string;
+                    job_id: string | null;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -7795,33 +7820,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {
                 param: {
                     id: string;
                 };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
             };
             output: {
-                data: {
-                    id: string;
-                    status: "degraded" | "down" | "up";
-                    http_status: number | null;
-                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
-                    latency_ms: number | null;
-                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
-                    checked_at: string;
-                    job_id: string | null;
-                }[];
-                next_cursor: string | null;
+                job_id: string;
+                status: "queued";
             };
             outputFormat: "json";
-            status: 200;
-        };
-        $post: {
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -8061,22 +8073,42 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/submissions": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    name: string;
+                    email: string;
+                    message: string;
+                    ip: string | null;
+                    created_at: string;
+                    file: {
+                        name: string;
+                        content_type: string;
+                        size: number;
+                        sha256: string;
+                        download_url: string;
+                        expires_at: string;
+                    } | null;
+                    snippet: string | null;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -8316,40 +8348,22 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                    q?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    name: string;
-                    email: string;
-                    message: string;
-                    ip: string | null;
-                    created_at: string;
-                    file: {
-                        name: string;
-                        content_type: string;
-                        size: number;
-                        sha256: string;
-                        download_url: string;
-                        expires_at: string;
-                    } | null;
-                    snippet: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $post: {
+            input: {};
+            output: {
+                id: string;
+                created_at: string;
+                file: {
+                    name: string;
+                    content_type: string;
+                    size: number;
+                    sha256: string;
+                } | null;
+            };
+            outputFormat: "json";
+            status: 201;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -8493,20 +8507,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: {
-                id: string;
-                created_at: string;
-                file: {
-                    name: string;
-                    content_type: string;
-                    size: number;
-                    sha256: string;
-                } | null;
-            };
-            outputFormat: "json";
-            status: 201;
         };
     };
     "/api/v2/submissions/:id/file": {
@@ -8784,6 +8784,21 @@ export type AppSchema = {
                 };
             };
             output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -9004,21 +9019,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    format: "csv" | "xlsx_csv";
-                    q?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/submissions/exports/:job_id/download": {
@@ -9295,226 +9295,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
                 data: {
                     id: string;
                     email: string;
@@ -9529,10 +9309,239 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/users/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -9772,17 +9781,26 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -10002,24 +10020,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $patch: {
             input: {
@@ -10033,6 +10033,29 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -10321,243 +10344,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/webhooks": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -10584,14 +10374,11 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        };
-        $post: {
+        } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10610,11 +10397,9 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10633,11 +10418,9 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10656,11 +10439,9 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10679,11 +10460,9 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10702,11 +10481,9 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10725,11 +10502,9 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10748,11 +10523,9 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10771,11 +10544,9 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10794,11 +10565,9 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
                 };
             };
             output: {
@@ -10815,7 +10584,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $post: {
             input: {
                 json: {
                     url: string;
@@ -10842,10 +10612,249 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/webhooks/:id": {
         $delete: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -11085,17 +11094,31 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -11315,29 +11338,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
         $patch: {
             input: {
@@ -11352,6 +11352,35 @@ export type AppSchema = {
                 };
             };
             output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -11651,325 +11680,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    url?: string | undefined;
-                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/webhooks/:id/deliveries": {
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -12010,10 +11724,311 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
         };
     };
     "/api/v2/webhooks/:id/deliveries/:delivery_id/redeliver": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -12265,25 +12280,34 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                    delivery_id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/api/v2/webhooks/:id/rotate-secret": {
         $post: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+                secret: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -12523,34 +12547,24 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/webhooks/:id/test": {
+        $post: {
             input: {
                 param: {
                     id: string;
                 };
             };
             output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-                secret: string;
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
             };
             outputFormat: "json";
-            status: 200;
-        };
-    };
-    "/api/v2/webhooks/:id/test": {
-        $post: {
+            status: 202;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -12790,24 +12804,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
         };
     };
     "/health/live": {
         $get: {
+            input: {};
+            output: {
+                status: "ok";
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -12823,17 +12830,66 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 500;
-        } | {
-            input: {};
-            output: {
-                status: "ok";
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/health/ready": {
         $get: {
+            input: {};
+            output: {
+                status: "degraded" | "ok";
+                checks: {
+                    d1: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    kv: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    r2_files: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    r2_backups: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    rate_limiter: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    metrics: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    live: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    queue: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    audit_sealing: {
+                        status: "degraded" | "error" | "ok";
+                        latency_ms: number;
+                        unsealed?: number | undefined;
+                        oldest_unsealed_seconds?: number | undefined;
+                        error?: string | undefined;
+                    };
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -12897,52 +12953,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: {
-                status: "degraded" | "ok";
-                checks: {
-                    d1: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    kv: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    r2_files: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    r2_backups: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    rate_limiter: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    live: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    audit_sealing: {
-                        status: "degraded" | "error" | "ok";
-                        latency_ms: number;
-                        unsealed?: number | undefined;
-                        oldest_unsealed_seconds?: number | undefined;
-                        error?: string | undefined;
-                    };
-                };
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/metrics": {
