@@ -19,6 +19,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ADMIN, type Fixture, fixture, LIST, serverBody } from "./fixture.ts";
 import {
   api,
   buildBundle,
@@ -53,52 +54,6 @@ const ROUNDS = Number(args.rounds);
 const CONNECTIONS = args.connections!.split(",").map(Number);
 
 // ---------------------------------------------------------------- fixture
-
-const LIST = "/api/v2/servers?limit=20";
-const KEYS = 4;
-const SERVERS = 100;
-const ADMIN = { email: "bench@example.com", password: "benchmark password 123", name: "Bench" };
-
-interface Fixture {
-  token: string;
-  /** API keys of the admin, each limited to 100,000/min (the maximum): loads rotate them. */
-  keys: string[];
-  serverIds: string[];
-}
-
-async function fixture(url: string): Promise<Fixture> {
-  const session = await api<{ access_token: string }>(url, "POST", "/api/v2/auth/register", ADMIN);
-  const bearer = { authorization: `Bearer ${session.access_token}` };
-  const keys: string[] = [];
-  for (let i = 0; i < KEYS; i++) {
-    const body = {
-      name: `bench-${i}`,
-      scopes: ["servers:read", "servers:write"],
-      rate_limit_per_minute: 100_000,
-    };
-    keys.push((await api<{ key: string }>(url, "POST", "/api/v2/api-keys", body, bearer)).key);
-  }
-  const serverIds: string[] = [];
-  for (let i = 0; i < SERVERS; i++) {
-    const server = await api<{ id: string }>(
-      url,
-      "POST",
-      "/api/v2/servers",
-      serverBody(`seed-${i}`),
-      { "x-api-key": keys[i % KEYS]! },
-    );
-    serverIds.push(server.id);
-  }
-  return { token: session.access_token, keys, serverIds };
-}
-
-const serverBody = (name: string) => ({
-  name,
-  host: `${name}.example.com`,
-  port: 443,
-  environment: "production",
-  tags: ["bench"],
-});
 
 // ---------------------------------------------------------------- profiles
 
@@ -298,11 +253,9 @@ const PROFILES: Record<
 /** Labels of the chain cuts in scripts/bench/chain-entry.ts (its CHAIN, in order). */
 const CHAIN_NAMES = [
   "",
-  "requestId",
-  "trace",
+  "requestContext",
   "accessLog",
-  "timing",
-  "securityHeaders",
+  "serverTiming",
   "config",
   "d1Session",
   "cors",

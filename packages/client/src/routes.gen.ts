@@ -252,34 +252,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -553,19 +525,38 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v1/servers/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -805,30 +796,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -1048,6 +1026,28 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
         $put: {
             input: {
@@ -1065,37 +1065,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1457,10 +1426,261 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/alerts": {
         $get: {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     status?: "cleared" | "open" | undefined;
@@ -1485,251 +1705,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/admin/cache/purge": {
         $post: {
-            input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
-                };
-            };
-            output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
-                };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 json: {
                     tags?: string[] | undefined;
@@ -1960,6 +1939,27 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/ip-rules": {
@@ -2373,15 +2373,6 @@ export type AppSchema = {
                     access_token?: string | undefined;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 101;
-        } | {
-            input: {
-                query: {
-                    access_token?: string | undefined;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -2596,10 +2587,179 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 101;
         };
     };
     "/api/v2/admin/stats": {
         $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {};
             output: {
                 generated_at: string;
@@ -2661,8 +2821,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
+        };
+    };
+    "/api/v2/api-keys": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2678,7 +2847,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2694,7 +2869,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2710,7 +2891,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2726,7 +2913,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2742,7 +2935,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2758,7 +2957,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2774,7 +2979,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2790,7 +3001,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2806,7 +3023,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2821,10 +3044,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/api-keys": {
-        $get: {
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -2853,12 +3073,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+        $post: {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2877,10 +3102,14 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2899,10 +3128,14 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2921,10 +3154,14 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2943,10 +3180,14 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2965,10 +3206,14 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2987,10 +3232,14 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -3009,10 +3258,14 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -3031,10 +3284,14 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -3053,10 +3310,14 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -3073,8 +3334,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {
                 json: {
                     name: string;
@@ -3106,279 +3366,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/api-keys/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -3598,39 +3589,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/api-keys/:id/rotate": {
-        $post: {
+        } | {
             input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                name: string;
-                prefix: string;
-                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                expires_at: string | null;
-                rate_limit_per_minute: number | null;
-                allowed_cidrs: string[] | null;
-                max_concurrency: number | null;
-                require_signature: boolean;
-                status: "active" | "expired" | "revoked" | "rotated";
-                replaced_by: string | null;
-                last_used_at: string | null;
-                created_at: string;
-                updated_at: string;
-                key: string;
-                signing_secret?: string | undefined;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+    };
+    "/api/v2/api-keys/:id/rotate": {
+        $post: {
             input: {
                 json: {
                     grace_period_seconds?: number | undefined;
@@ -3906,10 +3877,299 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                prefix: string;
+                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                expires_at: string | null;
+                rate_limit_per_minute: number | null;
+                allowed_cidrs: string[] | null;
+                max_concurrency: number | null;
+                require_signature: boolean;
+                status: "active" | "expired" | "revoked" | "rotated";
+                replaced_by: string | null;
+                last_used_at: string | null;
+                created_at: string;
+                updated_at: string;
+                key: string;
+                signing_secret?: string | undefined;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/audit-logs": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -3945,18 +4205,11 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+        };
+    };
+    "/api/v2/audit-logs/verify": {
+        $get: {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3972,17 +4225,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -3998,17 +4241,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4024,17 +4257,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4050,17 +4273,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4076,17 +4289,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4102,17 +4305,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4128,17 +4321,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4154,17 +4337,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4180,17 +4353,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4205,10 +4368,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/audit-logs/verify": {
-        $get: {
+        } | {
             input: {};
             output: {
                 valid: boolean;
@@ -4224,8 +4384,16 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
+        };
+    };
+    "/api/v2/auth/login": {
+        $post: {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4241,7 +4409,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4257,7 +4430,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4273,7 +4451,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4289,7 +4472,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4305,7 +4493,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4321,7 +4514,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4337,7 +4535,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4353,7 +4556,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4369,7 +4577,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4384,10 +4597,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/login": {
-        $post: {
+        } | {
             input: {
                 json: {
                     email: string;
@@ -4412,11 +4622,13 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+    };
+    "/api/v2/auth/logout": {
+        $post: {
             input: {
                 json: {
-                    email: string;
-                    password: string;
+                    refresh_token: string;
                 };
             };
             output: {
@@ -4436,10 +4648,173 @@ export type AppSchema = {
         } | {
             input: {
                 json: {
-                    email: string;
-                    password: string;
+                    refresh_token: string;
                 };
             };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+    };
+    "/api/v2/auth/me": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4455,12 +4830,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4476,12 +4846,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4497,12 +4862,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4518,12 +4878,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4539,12 +4894,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4560,12 +4910,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4581,12 +4926,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4602,12 +4942,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4622,182 +4957,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/logout": {
-        $post: {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        };
-    };
-    "/api/v2/auth/me": {
-        $get: {
             input: {};
             output: {
                 user: {
@@ -4818,8 +4978,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
+        };
+    };
+    "/api/v2/auth/oauth/:provider": {
+        $get: {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4835,7 +5008,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4851,7 +5034,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4867,7 +5060,43 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4883,7 +5112,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4899,7 +5138,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4915,7 +5164,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4931,7 +5190,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4947,23 +5216,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
             };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4978,10 +5241,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/oauth/:provider": {
-        $get: {
+        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -5026,16 +5286,13 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 302;
-        } | {
+        };
+    };
+    "/api/v2/auth/refresh": {
+        $post: {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5054,14 +5311,8 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5080,14 +5331,8 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5106,40 +5351,8 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5158,14 +5371,8 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5184,14 +5391,8 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5210,14 +5411,8 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5236,14 +5431,8 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5262,14 +5451,8 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5286,10 +5469,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/refresh": {
-        $post: {
+        } | {
             input: {
                 json: {
                     refresh_token: string;
@@ -5313,216 +5493,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/auth/register": {
         $post: {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
             input: {
                 json: {
                     email: string;
@@ -5742,32 +5716,36 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/jobs/:id": {
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                type: string;
-                status: "dead" | "failed" | "queued" | "running" | "succeeded";
-                attempts: number;
-                result: {
-                    [x: string]: JSONValue;
-                } | null;
-                error: string | null;
-                created_at: string;
-                updated_at: string;
-                started_at: string | null;
-                finished_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -5987,10 +5965,292 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                type: string;
+                status: "dead" | "failed" | "queued" | "running" | "succeeded";
+                attempts: number;
+                result: {
+                    [x: string]: JSONValue;
+                } | null;
+                error: string | null;
+                created_at: string;
+                updated_at: string;
+                started_at: string | null;
+                finished_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/servers": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -6037,297 +6297,8 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
         $post: {
-            input: {
-                json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
             input: {
                 json: {
                     name: string;
@@ -6613,19 +6584,39 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/servers/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -6865,8 +6856,237 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -6898,260 +7118,8 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
         $patch: {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 json: {
                     name?: string | undefined;
@@ -7528,35 +7496,42 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/servers/:id/checks": {
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    status: "degraded" | "down" | "up";
-                    http_status: number | null;
-                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
-                    latency_ms: number | null;
-                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
-                    checked_at: string;
-                    job_id: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -7820,20 +7795,33 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
             };
             output: {
-                job_id: string;
-                status: "queued";
+                data: {
+                    id: string;
+                    status: "degraded" | "down" | "up";
+                    http_status: number | null;
+                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
+                    latency_ms: number | null;
+                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
+                    checked_at: string;
+                    job_id: string | null;
+                }[];
+                next_cursor: string | null;
             };
             outputFormat: "json";
-            status: 202;
-        } | {
+            status: 200;
+        };
+        $post: {
             input: {
                 param: {
                     id: string;
@@ -8073,42 +8061,22 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/submissions": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                    q?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    name: string;
-                    email: string;
-                    message: string;
-                    ip: string | null;
-                    created_at: string;
-                    file: {
-                        name: string;
-                        content_type: string;
-                        size: number;
-                        sha256: string;
-                        download_url: string;
-                        expires_at: string;
-                    } | null;
-                    snippet: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -8348,22 +8316,40 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
-            input: {};
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
             output: {
-                id: string;
-                created_at: string;
-                file: {
+                data: {
+                    id: string;
                     name: string;
-                    content_type: string;
-                    size: number;
-                    sha256: string;
-                } | null;
+                    email: string;
+                    message: string;
+                    ip: string | null;
+                    created_at: string;
+                    file: {
+                        name: string;
+                        content_type: string;
+                        size: number;
+                        sha256: string;
+                        download_url: string;
+                        expires_at: string;
+                    } | null;
+                    snippet: string | null;
+                }[];
+                next_cursor: string | null;
             };
             outputFormat: "json";
-            status: 201;
-        } | {
+            status: 200;
+        };
+        $post: {
             input: {};
             output: {
                 type: string;
@@ -8507,6 +8493,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {};
+            output: {
+                id: string;
+                created_at: string;
+                file: {
+                    name: string;
+                    content_type: string;
+                    size: number;
+                    sha256: string;
+                } | null;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/submissions/:id/file": {
@@ -8784,21 +8784,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
-        } | {
-            input: {
-                json: {
-                    format: "csv" | "xlsx_csv";
-                    q?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -9019,6 +9004,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/submissions/exports/:job_id/download": {
@@ -9295,6 +9295,226 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
                 data: {
                     id: string;
                     email: string;
@@ -9309,239 +9529,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/users/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -9781,26 +9772,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -10020,6 +10002,24 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
         $patch: {
             input: {
@@ -10033,29 +10033,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -10344,10 +10321,243 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/webhooks": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -10374,11 +10584,14 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+        $post: {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10397,9 +10610,11 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10418,9 +10633,11 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10439,9 +10656,11 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10460,9 +10679,11 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10481,9 +10702,11 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10502,9 +10725,11 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10523,9 +10748,11 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10544,9 +10771,11 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10565,9 +10794,11 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -10584,8 +10815,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {
                 json: {
                     url: string;
@@ -10612,249 +10842,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/webhooks/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -11094,31 +11085,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -11338,6 +11315,29 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
         $patch: {
             input: {
@@ -11352,35 +11352,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    url?: string | undefined;
-                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -11680,10 +11651,325 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/webhooks/:id/deliveries": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -11724,311 +12010,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/webhooks/:id/deliveries/:delivery_id/redeliver": {
         $post: {
-            input: {
-                param: {
-                    id: string;
-                    delivery_id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -12280,34 +12265,25 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/webhooks/:id/rotate-secret": {
         $post: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-                secret: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -12547,24 +12523,34 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/webhooks/:id/test": {
-        $post: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
             output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+                secret: string;
             };
             outputFormat: "json";
-            status: 202;
-        } | {
+            status: 200;
+        };
+    };
+    "/api/v2/webhooks/:id/test": {
+        $post: {
             input: {
                 param: {
                     id: string;
@@ -12804,16 +12790,65 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/health/live": {
         $get: {
             input: {};
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
                 status: "ok";
             };
             outputFormat: "json";
             status: 200;
+        };
+    };
+    "/health/ready": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
         } | {
             input: {};
             output: {
@@ -12830,10 +12865,39 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 500;
-        };
-    };
-    "/health/ready": {
-        $get: {
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {};
             output: {
                 status: "degraded" | "ok";
@@ -12889,70 +12953,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/metrics": {
