@@ -398,7 +398,9 @@ try {
   const comparedLoads = new Map<string, { label: string; target: Target; spec: LoadSpec }[]>();
   for (const { sha, app: at } of compared) {
     const g = await fixture(at.url);
-    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g, writes: g, nometrics: g }))) {
+    for (const m of profiles.flatMap((p) =>
+      PROFILES[p]!(g, { off: g, chain: g, writes: g, nometrics: g }),
+    )) {
       if (m.app) continue;
       for (let i = 0; i < (m.warm ?? 3); i++)
         await rawRequest(at.url, { ...m.spec, ...(m.spec.vary?.(nextSequence()) ?? {}) });

@@ -68,6 +68,7 @@ export type AlertDto = ReturnType<typeof toAlertDto>;
 export async function raiseAlert(
   deps: AlertDeps,
   input: RaiseAlertInput,
+  retried = false,
 ): Promise<{ alert: AlertRow; raised: boolean }> {
   const at = input.at ?? Date.now();
   const row: AlertRow = {
@@ -118,9 +119,10 @@ export async function raiseAlert(
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const open = await openAlert(unit.db, input.metric);
-    // Cleared between the failed insert and this read: try once more.
-    if (!open) return raiseAlert(deps, input);
-    return { alert: open, raised: false };
+    if (open) return { alert: open, raised: false };
+    // Cleared between the failed insert and this read: try once more, then give up.
+    if (retried) throw error;
+    return raiseAlert(deps, input, true);
   }
 }
 

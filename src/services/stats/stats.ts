@@ -11,6 +11,7 @@ import {
   webhookEndpoints,
 } from "../../db/schema.ts";
 import { nowIso } from "../../lib/ids.ts";
+import { ApiError } from "../../lib/problem.ts";
 import type { MetricsSnapshot, MetricsStore } from "../../metrics/durable-object.ts";
 import { metricsStub } from "../../observability/flush.ts";
 
@@ -61,6 +62,19 @@ const tally = <K extends string>(keys: readonly K[], rows: { key: K | null; n: n
   for (const r of rows) if (r.key !== null && r.key in out) out[r.key] += r.n;
   return out;
 };
+
+/** A METRICS call; its failure is a 503 naming the object, not a generic 500. */
+async function fromMetrics<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw new ApiError("service_unavailable", {
+      detail: "The metrics store is unavailable; try again shortly",
+      headers: { "Retry-After": "5" },
+      cause: error,
+    });
+  }
+}
 
 const ratio = (part: number, whole: number) =>
   whole > 0 ? Math.round((part / whole) * 1000) / 1000 : null;
@@ -142,9 +156,9 @@ export async function computeStats(
       .orderBy(desc(webhookEndpoints.consecutiveFailures), webhookEndpoints.id)
       .limit(10)
       .all(),
-    stub.snapshot(),
-    stub.minutes(firstMinute, thisMinute + MINUTE_MS),
-    stub.rateLimitedSince(now - 60 * MINUTE_MS),
+    fromMetrics(stub.snapshot()),
+    fromMetrics(stub.minutes(firstMinute, thisMinute + MINUTE_MS)),
+    fromMetrics(stub.rateLimitedSince(now - 60 * MINUTE_MS)),
   ]);
 
   const roles = tally(ROLES, byRole);

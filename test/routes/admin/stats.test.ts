@@ -164,4 +164,18 @@ describe("GET /api/v2/admin/stats", () => {
     expect(second.generated_at).toBe(first.generated_at);
     expect(second.users.total).toBe(first.users.total);
   });
+
+  it("is a 503 problem when the METRICS object fails", async () => {
+    const { fetchWith } = await import("../../app/broken-env.ts");
+    const down = () => Promise.reject(new Error("metrics down"));
+    const broken = {
+      idFromName: () => ({}),
+      get: () => ({ snapshot: down, minutes: down, rateLimitedSince: down, ingest: down }),
+    } as unknown as Env["METRICS"];
+    const res = await fetchWith({ METRICS: broken }, "/api/v2/admin/stats", {
+      headers: { authorization: `Bearer ${admin.access_token}` },
+    });
+    const body = await expectProblem(res, 503, "service-unavailable");
+    expect(body.detail).toContain("metrics");
+  });
 });
