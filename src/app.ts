@@ -15,6 +15,7 @@ import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { serverTiming } from "./middleware/server-timing.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
+import { dashboardRouter } from "./routes/admin/dashboard.ts";
 import { adminRouter } from "./routes/admin/index.ts";
 import { apiKeysRouter } from "./routes/api-keys/index.ts";
 import { auditLogsRouter } from "./routes/audit-logs/index.ts";
@@ -91,6 +92,7 @@ export function createApp(options: AppOptions = {}) {
     .route("/", readinessRouter)
     .route("/", metricsRouter)
     .route("/", statusRouter)
+    .route("/", dashboardRouter)
     .route("/api/v2", v2)
     .route("/api/v1", v1Router);
   mountDocs(app);

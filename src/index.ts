@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import { AuditSequencer as AuditSequencerObject } from "./audit/sequencer.ts";
 import { runScheduled } from "./cron/index.ts";
 import type { Bindings } from "./env.ts";
+import { LiveHub as LiveHubObject } from "./live/hub.ts";
 import { MetricsStore as MetricsStoreObject } from "./metrics/durable-object.ts";
 import { sentryEnabled, sentryOptions, withSentryObject } from "./observability/sentry.ts";
 import { handleQueue } from "./queues/consumer.ts";
@@ -10,6 +11,7 @@ import { RateLimiter as RateLimiterObject } from "./rate-limit/durable-object.ts
 
 // Durable Objects report to Sentry when SENTRY_DSN is set (decided per object, at construction).
 export const AuditSequencer = withSentryObject(AuditSequencerObject);
+export const LiveHub = withSentryObject(LiveHubObject);
 export const MetricsStore = withSentryObject(MetricsStoreObject);
 export const RateLimiter = withSentryObject(RateLimiterObject);
 

@@ -56,21 +56,23 @@ export function strictQueryRoute<R extends RouteLike>(route: R): R {
  * parameter the route does not declare is a 400 `unknown_query_parameter`
  * (every route's query schema is made strict at registration, see strictQueryRoute).
  */
+/** The 400 for query parameters an operation does not declare (also for route middleware that reads the query). */
+export const unknownQueryParameters = (unknown: string[]) =>
+  new ApiError("unknown_query_parameter", {
+    detail: `This operation has no query parameter ${unknown.map((k) => JSON.stringify(k)).join(", ")}`,
+    errors: unknown.map((key) => ({
+      path: `query.${key}`,
+      message: "is not a parameter of this operation",
+    })),
+  });
+
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({
     strict: false,
     defaultHook: (result) => {
       if (result.success) return;
       const unknown = result.target === "query" ? unknownKeys(result.error.issues) : [];
-      if (unknown.length) {
-        throw new ApiError("unknown_query_parameter", {
-          detail: `This operation has no query parameter ${unknown.map((k) => JSON.stringify(k)).join(", ")}`,
-          errors: unknown.map((key) => ({
-            path: `query.${key}`,
-            message: "is not a parameter of this operation",
-          })),
-        });
-      }
+      if (unknown.length) throw unknownQueryParameters(unknown);
       const errors = toFieldErrors(result.target, result.error.issues);
       throw new ApiError("validation", {
         detail: `The request has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`,

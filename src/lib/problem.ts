@@ -21,6 +21,7 @@ export const PROBLEM_TYPES = {
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation: { status: 422, title: "Validation failed" },
+  upgrade_required: { status: 426, title: "Upgrade required" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal server error" },
   misconfigured: { status: 500, title: "Server misconfigured" },

@@ -5,6 +5,7 @@ import { type JobRow, jobs } from "../db/schema.ts";
 import { type Bindings, loadConfig } from "../env.ts";
 import { nowIso } from "../lib/ids.ts";
 import { systemWrite } from "../lib/mutate.ts";
+import { publishLive } from "../live/publish.ts";
 import { flusher } from "../observability/flush.ts";
 import { createLogger } from "../observability/logger.ts";
 import { increment, observe } from "../observability/metrics.ts";
@@ -155,6 +156,20 @@ async function consumeJobs(
           attempt: message.attempts,
           error: errorText(error),
         },
+      );
+      ctx.waitUntil(
+        publishLive(env, {
+          type: "job.failed",
+          data: {
+            id: job.id,
+            type: body.type,
+            error: errorText(error),
+            failed_at: now,
+            attempt: message.attempts,
+            status: last ? "dead" : "failed",
+          },
+          key: `job:${job.id}:${message.attempts}`,
+        }),
       );
       // On the last delivery, retry() hands the message to the dead-letter queue.
       message.retry(last ? {} : { delaySeconds: retryDelaySeconds(message.attempts) });

@@ -28,6 +28,7 @@ const PAGES: [RegExp, RegExp][] = [
   [/^\/docs$/, /^text\/html$/],
   [/^\/docs\/assets\//, /^(text|application)\/javascript$/],
   [/^\/status$/, /^text\/html$/],
+  [/^\/admin$/, /^text\/html$/],
 ];
 
 const PROBLEM = "application/problem+json";
@@ -308,6 +309,16 @@ export function skipContractCheck(reason: string): void {
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
+/**
+ * The recorded response rebuilt for the check. A 101 (a WebSocket upgrade) cannot
+ * be constructed without its socket: it is checked as what it is to the contract,
+ * a status and headers with no body.
+ */
+const replay = (status: number, headers: Headers, body: ArrayBuffer | null): Response =>
+  status === 101
+    ? ({ status, headers, body: null } as Response)
+    : new Response(NULL_BODY.has(status) ? null : body, { status, headers });
+
 /** The mismatches recorded since the last drain (and lifts the opt-out). */
 export async function drain(): Promise<string[]> {
   const recorded = pending;
@@ -318,7 +329,7 @@ export async function drain(): Promise<string[]> {
   const results = await Promise.all(
     recorded.map(({ method, url, status, headers, body }) =>
       c
-        .check(method, url, new Response(NULL_BODY.has(status) ? null : body, { status, headers }))
+        .check(method, url, replay(status, headers, body))
         .catch((error: unknown) => [`${method} ${url}: could not be checked: ${String(error)}`]),
     ),
   );

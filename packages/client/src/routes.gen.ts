@@ -252,34 +252,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -553,19 +525,38 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v1/servers/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -805,30 +796,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -1048,6 +1026,28 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
         $put: {
             input: {
@@ -1065,37 +1065,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                name: string;
-                hostname: string;
-                port: number;
-                env: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    port: number;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                    hostname: string;
-                    env: "development" | "production" | "staging";
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1457,6 +1426,37 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    port: number;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                    hostname: string;
+                    env: "development" | "production" | "staging";
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                hostname: string;
+                port: number;
+                env: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/alerts": {
@@ -1716,27 +1716,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
-                };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1960,6 +1939,27 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/ip-rules": {
@@ -2366,8 +2366,400 @@ export type AppSchema = {
             status: 200;
         };
     };
+    "/api/v2/admin/live": {
+        $get: {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 426;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    access_token?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 101;
+        };
+    };
     "/api/v2/admin/stats": {
         $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {};
             output: {
                 generated_at: string;
@@ -2429,8 +2821,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
+        };
+    };
+    "/api/v2/api-keys": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2446,7 +2847,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2462,7 +2869,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2478,7 +2891,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2494,7 +2913,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2510,7 +2935,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2526,7 +2957,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2542,7 +2979,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2558,7 +3001,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2574,7 +3023,13 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    owner_id?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2589,10 +3044,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/api-keys": {
-        $get: {
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -2621,12 +3073,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+        $post: {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2645,10 +3102,14 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2667,10 +3128,14 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2689,10 +3154,14 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2711,10 +3180,14 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2733,10 +3206,14 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2755,10 +3232,14 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2777,10 +3258,14 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2799,10 +3284,14 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2821,10 +3310,14 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    owner_id?: string | undefined;
+                json: {
+                    name: string;
+                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                    expires_at?: string | null | undefined;
+                    rate_limit_per_minute?: number | null | undefined;
+                    allowed_cidrs?: string[] | null | undefined;
+                    max_concurrency?: number | null | undefined;
+                    require_signature?: boolean | undefined;
                 };
             };
             output: {
@@ -2841,8 +3334,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {
                 json: {
                     name: string;
@@ -2874,279 +3366,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                json: {
-                    name: string;
-                    scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                    expires_at?: string | null | undefined;
-                    rate_limit_per_minute?: number | null | undefined;
-                    allowed_cidrs?: string[] | null | undefined;
-                    max_concurrency?: number | null | undefined;
-                    require_signature?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/api-keys/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -3366,39 +3589,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/api-keys/:id/rotate": {
-        $post: {
+        } | {
             input: {
-                json: {
-                    grace_period_seconds?: number | undefined;
-                };
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                name: string;
-                prefix: string;
-                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
-                expires_at: string | null;
-                rate_limit_per_minute: number | null;
-                allowed_cidrs: string[] | null;
-                max_concurrency: number | null;
-                require_signature: boolean;
-                status: "active" | "expired" | "revoked" | "rotated";
-                replaced_by: string | null;
-                last_used_at: string | null;
-                created_at: string;
-                updated_at: string;
-                key: string;
-                signing_secret?: string | undefined;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+    };
+    "/api/v2/api-keys/:id/rotate": {
+        $post: {
             input: {
                 json: {
                     grace_period_seconds?: number | undefined;
@@ -3674,10 +3877,299 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    grace_period_seconds?: number | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                prefix: string;
+                scopes: ("admin" | "servers:read" | "servers:write" | "webhooks:write")[];
+                expires_at: string | null;
+                rate_limit_per_minute: number | null;
+                allowed_cidrs: string[] | null;
+                max_concurrency: number | null;
+                require_signature: boolean;
+                status: "active" | "expired" | "revoked" | "rotated";
+                replaced_by: string | null;
+                last_used_at: string | null;
+                created_at: string;
+                updated_at: string;
+                key: string;
+                signing_secret?: string | undefined;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/audit-logs": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    actor?: string | undefined;
+                    action?: string | undefined;
+                    resource?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -3713,16 +4205,14 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+    };
+    "/api/v2/audit-logs/archives": {
+        $get: {
             input: {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3744,11 +4234,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3770,11 +4255,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3796,11 +4276,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3822,11 +4297,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3848,11 +4318,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3874,11 +4339,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3900,11 +4360,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3926,11 +4381,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3952,11 +4402,6 @@ export type AppSchema = {
                 query: {
                     limit?: unknown;
                     cursor?: string | undefined;
-                    actor?: string | undefined;
-                    action?: string | undefined;
-                    resource?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
                 };
             };
             output: {
@@ -3973,10 +4418,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/audit-logs/archives": {
-        $get: {
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -4004,13 +4446,11 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+        };
+    };
+    "/api/v2/audit-logs/verify": {
+        $get: {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4026,12 +4466,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4047,12 +4482,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4068,12 +4498,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4089,12 +4514,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4110,12 +4530,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4131,12 +4546,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4152,12 +4562,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4173,12 +4578,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4194,12 +4594,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4214,10 +4609,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/audit-logs/verify": {
-        $get: {
+        } | {
             input: {};
             output: {
                 valid: boolean;
@@ -4238,8 +4630,16 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
+        };
+    };
+    "/api/v2/auth/login": {
+        $post: {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4255,7 +4655,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4271,7 +4676,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4287,7 +4697,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4303,7 +4718,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4319,7 +4739,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4335,7 +4760,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4351,7 +4781,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4367,7 +4802,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4383,7 +4823,12 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {};
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4398,10 +4843,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/login": {
-        $post: {
+        } | {
             input: {
                 json: {
                     email: string;
@@ -4426,11 +4868,13 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+    };
+    "/api/v2/auth/logout": {
+        $post: {
             input: {
                 json: {
-                    email: string;
-                    password: string;
+                    refresh_token: string;
                 };
             };
             output: {
@@ -4450,10 +4894,173 @@ export type AppSchema = {
         } | {
             input: {
                 json: {
-                    email: string;
-                    password: string;
+                    refresh_token: string;
                 };
             };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+    };
+    "/api/v2/auth/me": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4469,12 +5076,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4490,12 +5092,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4511,12 +5108,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4532,12 +5124,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4553,12 +5140,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4574,12 +5156,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4595,12 +5172,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4616,12 +5188,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4636,182 +5203,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/logout": {
-        $post: {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
-        };
-    };
-    "/api/v2/auth/me": {
-        $get: {
             input: {};
             output: {
                 user: {
@@ -4832,8 +5224,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {};
+        };
+    };
+    "/api/v2/auth/oauth/:provider": {
+        $get: {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4849,7 +5254,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4865,7 +5280,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4881,7 +5306,43 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4897,7 +5358,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4913,7 +5384,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4929,7 +5410,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4945,7 +5436,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {};
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4961,23 +5462,17 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
             };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {};
             output: {
                 type: string;
                 title: string;
@@ -4992,10 +5487,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/oauth/:provider": {
-        $get: {
+        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -5040,16 +5532,13 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 302;
-        } | {
+        };
+    };
+    "/api/v2/auth/refresh": {
+        $post: {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5068,14 +5557,8 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5094,14 +5577,8 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5120,40 +5597,8 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5172,14 +5617,8 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5198,14 +5637,8 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5224,14 +5657,8 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5250,14 +5677,8 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5276,14 +5697,8 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
+                json: {
+                    refresh_token: string;
                 };
             };
             output: {
@@ -5300,10 +5715,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/auth/refresh": {
-        $post: {
+        } | {
             input: {
                 json: {
                     refresh_token: string;
@@ -5327,216 +5739,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/auth/register": {
         $post: {
-            input: {
-                json: {
-                    email: string;
-                    password: string;
-                    name: string;
-                };
-            };
-            output: {
-                user: {
-                    id: string;
-                    email: string;
-                    name: string;
-                    role: "admin" | "operator" | "viewer";
-                    status: "active" | "disabled";
-                    email_verified: boolean;
-                    created_at: string;
-                    updated_at: string;
-                };
-                access_token: string;
-                refresh_token: string;
-                token_type: "Bearer";
-                expires_in: number;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
             input: {
                 json: {
                     email: string;
@@ -5756,10 +5962,246 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    email: string;
+                    password: string;
+                    name: string;
+                };
+            };
+            output: {
+                user: {
+                    id: string;
+                    email: string;
+                    name: string;
+                    role: "admin" | "operator" | "viewer";
+                    status: "active" | "disabled";
+                    email_verified: boolean;
+                    created_at: string;
+                    updated_at: string;
+                };
+                access_token: string;
+                refresh_token: string;
+                token_type: "Bearer";
+                expires_in: number;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/backups": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -5793,227 +6235,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
         $post: {
-            input: {};
-            output: {
-                job_id: string;
-                status: "queued";
-                backup_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
-        } | {
             input: {};
             output: {
                 type: string;
@@ -6189,19 +6412,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {};
+            output: {
+                job_id: string;
+                status: "queued";
+                backup_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/backups/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -6441,8 +6664,237 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -6472,242 +6924,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/backups/:id/verify": {
         $post: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -6947,10 +7167,232 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/backups/drills": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -6975,13 +7417,9 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+        };
+        $post: {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -6997,12 +7435,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 400;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7018,12 +7451,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 401;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7039,12 +7467,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 403;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7060,12 +7483,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 413;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7081,12 +7499,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 415;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7102,12 +7515,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 422;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7123,12 +7531,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 429;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7144,12 +7547,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 500;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7165,12 +7563,7 @@ export type AppSchema = {
             outputFormat: "json";
             status: 503;
         } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -7185,8 +7578,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {};
             output: {
                 job_id: string;
@@ -7195,191 +7587,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 202;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {};
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/backups/drills/:id": {
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                backup_id: string | null;
-                status: "failed" | "passed" | "running";
-                started_at: string;
-                finished_at: string | null;
-                rto_seconds: number | null;
-                rpo_seconds: number | null;
-                row_counts: {
-                    [x: string]: number;
-                } | null;
-                error: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -7599,10 +7810,251 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                backup_id: string | null;
+                status: "failed" | "passed" | "running";
+                started_at: string;
+                finished_at: string | null;
+                rto_seconds: number | null;
+                rpo_seconds: number | null;
+                row_counts: {
+                    [x: string]: number;
+                } | null;
+                error: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/jobs/:id": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -7624,10 +8076,19 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+    };
+    "/api/v2/servers": {
+        $get: {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7646,8 +8107,14 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7666,8 +8133,14 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7686,28 +8159,14 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7726,8 +8185,14 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7746,8 +8211,14 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7766,8 +8237,14 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7786,8 +8263,14 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7806,8 +8289,14 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7826,8 +8315,14 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                param: {
-                    id: string;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
             output: {
@@ -7844,10 +8339,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/servers": {
-        $get: {
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -7894,297 +8386,8 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
         $post: {
-            input: {
-                json: {
-                    name: string;
-                    host: string;
-                    port: number;
-                    environment: "development" | "production" | "staging";
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 201;
-        } | {
             input: {
                 json: {
                     name: string;
@@ -8470,19 +8673,39 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name: string;
+                    host: string;
+                    port: number;
+                    environment: "development" | "production" | "staging";
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/servers/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -8722,8 +8945,237 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -8755,260 +9207,8 @@ export type AppSchema = {
             output: {};
             outputFormat: string;
             status: 304;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
         $patch: {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    host?: string | undefined;
-                    port?: number | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    tags?: string[] | undefined;
-                    health_check_url?: string | null | undefined;
-                    credentials?: string | null | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                name: string;
-                host: string;
-                port: number;
-                environment: "development" | "production" | "staging";
-                tags: string[];
-                status: "degraded" | "down" | "unknown" | "up";
-                health_check_url: string | null;
-                last_checked_at: string | null;
-                has_credentials: boolean;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 json: {
                     name?: string | undefined;
@@ -9385,35 +9585,42 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    host?: string | undefined;
+                    port?: number | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    tags?: string[] | undefined;
+                    health_check_url?: string | null | undefined;
+                    credentials?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                name: string;
+                host: string;
+                port: number;
+                environment: "development" | "production" | "staging";
+                tags: string[];
+                status: "degraded" | "down" | "unknown" | "up";
+                health_check_url: string | null;
+                last_checked_at: string | null;
+                has_credentials: boolean;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/servers/:id/checks": {
         $get: {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    status: "degraded" | "down" | "up";
-                    http_status: number | null;
-                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
-                    latency_ms: number | null;
-                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
-                    checked_at: string;
-                    job_id: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -9677,20 +9884,33 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
             };
             output: {
-                job_id: string;
-                status: "queued";
+                data: {
+                    id: string;
+                    status: "degraded" | "down" | "up";
+                    http_status: number | null;
+                    latency_bucket: "1s_or_more" | "under_1s" | "under_300ms" | null;
+                    latency_ms: number | null;
+                    error: "circuit_open" | "http_error" | "not_allowed" | "unreachable" | null;
+                    checked_at: string;
+                    job_id: string | null;
+                }[];
+                next_cursor: string | null;
             };
             outputFormat: "json";
-            status: 202;
-        } | {
+            status: 200;
+        };
+        $post: {
             input: {
                 param: {
                     id: string;
@@ -9930,42 +10150,22 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/submissions": {
         $get: {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                    q?: string | undefined;
-                };
-            };
-            output: {
-                data: {
-                    id: string;
-                    name: string;
-                    email: string;
-                    message: string;
-                    ip: string | null;
-                    created_at: string;
-                    file: {
-                        name: string;
-                        content_type: string;
-                        size: number;
-                        sha256: string;
-                        download_url: string;
-                        expires_at: string;
-                    } | null;
-                    snippet: string | null;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -10205,22 +10405,40 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
-            input: {};
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                    q?: string | undefined;
+                };
+            };
             output: {
-                id: string;
-                created_at: string;
-                file: {
+                data: {
+                    id: string;
                     name: string;
-                    content_type: string;
-                    size: number;
-                    sha256: string;
-                } | null;
+                    email: string;
+                    message: string;
+                    ip: string | null;
+                    created_at: string;
+                    file: {
+                        name: string;
+                        content_type: string;
+                        size: number;
+                        sha256: string;
+                        download_url: string;
+                        expires_at: string;
+                    } | null;
+                    snippet: string | null;
+                }[];
+                next_cursor: string | null;
             };
             outputFormat: "json";
-            status: 201;
-        } | {
+            status: 200;
+        };
+        $post: {
             input: {};
             output: {
                 type: string;
@@ -10364,6 +10582,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {};
+            output: {
+                id: string;
+                created_at: string;
+                file: {
+                    name: string;
+                    content_type: string;
+                    size: number;
+                    sha256: string;
+                } | null;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/submissions/:id/file": {
@@ -10641,21 +10873,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                job_id: string;
-                status: "queued";
-            };
-            outputFormat: "json";
-            status: 202;
-        } | {
-            input: {
-                json: {
-                    format: "csv" | "xlsx_csv";
-                    q?: string | undefined;
-                    since?: string | undefined;
-                    until?: string | undefined;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -10876,6 +11093,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    format: "csv" | "xlsx_csv";
+                    q?: string | undefined;
+                    since?: string | undefined;
+                    until?: string | undefined;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/submissions/exports/:job_id/download": {
@@ -11152,6 +11384,226 @@ export type AppSchema = {
                 };
             };
             output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                };
+            };
+            output: {
                 data: {
                     id: string;
                     email: string;
@@ -11166,239 +11618,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/users/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -11638,26 +11861,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -11877,6 +12091,24 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
         $patch: {
             input: {
@@ -11890,29 +12122,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                email: string;
-                name: string;
-                role: "admin" | "operator" | "viewer";
-                status: "active" | "disabled";
-                email_verified: boolean;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    name?: string | undefined;
-                    role?: "admin" | "operator" | "viewer" | undefined;
-                    status?: "active" | "disabled" | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -12201,10 +12410,243 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    name?: string | undefined;
+                    role?: "admin" | "operator" | "viewer" | undefined;
+                    status?: "active" | "disabled" | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                email: string;
+                name: string;
+                role: "admin" | "operator" | "viewer";
+                status: "active" | "disabled";
+                email_verified: boolean;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/webhooks": {
         $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 query: {
                     limit?: unknown;
@@ -12231,11 +12673,14 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+        $post: {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12254,9 +12699,11 @@ export type AppSchema = {
             status: 400;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12275,9 +12722,11 @@ export type AppSchema = {
             status: 401;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12296,9 +12745,11 @@ export type AppSchema = {
             status: 403;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12317,9 +12768,11 @@ export type AppSchema = {
             status: 413;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12338,9 +12791,11 @@ export type AppSchema = {
             status: 415;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12359,9 +12814,11 @@ export type AppSchema = {
             status: 422;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12380,9 +12837,11 @@ export type AppSchema = {
             status: 429;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12401,9 +12860,11 @@ export type AppSchema = {
             status: 500;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12422,9 +12883,11 @@ export type AppSchema = {
             status: 503;
         } | {
             input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
+                json: {
+                    url: string;
+                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
                 };
             };
             output: {
@@ -12441,8 +12904,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $post: {
+        } | {
             input: {
                 json: {
                     url: string;
@@ -12469,249 +12931,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 201;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                json: {
-                    url: string;
-                    events: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[];
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/webhooks/:id": {
         $delete: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -12951,31 +13174,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -13195,6 +13404,29 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
         $patch: {
             input: {
@@ -13209,35 +13441,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                json: {
-                    url?: string | undefined;
-                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
-                    description?: string | null | undefined;
-                    enabled?: boolean | undefined;
-                };
-                param: {
-                    id: string;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -13537,10 +13740,325 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    url?: string | undefined;
+                    events?: ("*" | "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created")[] | undefined;
+                    description?: string | null | undefined;
+                    enabled?: boolean | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/webhooks/:id/deliveries": {
         $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "failed" | "pending" | "succeeded" | undefined;
+                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -13581,311 +14099,10 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 400;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 401;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 403;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 404;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 413;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 415;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 422;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 429;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 500;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 503;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    status?: "failed" | "pending" | "succeeded" | undefined;
-                    event?: "alert.raised" | "backup.completed" | "backup.failed" | "server.created" | "server.deleted" | "server.status_changed" | "server.updated" | "submission.created" | "webhook.test" | undefined;
-                };
-            };
-            output: {
-                type: string;
-                title: string;
-                status: number;
-                detail: string;
-                instance: string;
-                request_id: string;
-                errors?: {
-                    path: string;
-                    message: string;
-                }[] | undefined;
-            };
-            outputFormat: "json";
-            status: 504;
         };
     };
     "/api/v2/webhooks/:id/deliveries/:delivery_id/redeliver": {
         $post: {
-            input: {
-                param: {
-                    id: string;
-                    delivery_id: string;
-                };
-            };
-            output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
-            };
-            outputFormat: "json";
-            status: 202;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -14137,34 +14354,25 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                    delivery_id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/api/v2/webhooks/:id/rotate-secret": {
         $post: {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {
-                id: string;
-                url: string;
-                description: string | null;
-                events: string[];
-                enabled: boolean;
-                disabled_reason: "failing" | "manual" | null;
-                disabled_at: string | null;
-                consecutive_failures: number;
-                failing_since: string | null;
-                previous_secret_expires_at: string | null;
-                owner_id: string;
-                created_at: string;
-                updated_at: string;
-                secret: string;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {
                 param: {
                     id: string;
@@ -14404,24 +14612,34 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-    };
-    "/api/v2/webhooks/:id/test": {
-        $post: {
+        } | {
             input: {
                 param: {
                     id: string;
                 };
             };
             output: {
-                job_id: string;
-                status: "queued";
-                event_id: string;
-                delivery_id: string;
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                enabled: boolean;
+                disabled_reason: "failing" | "manual" | null;
+                disabled_at: string | null;
+                consecutive_failures: number;
+                failing_since: string | null;
+                previous_secret_expires_at: string | null;
+                owner_id: string;
+                created_at: string;
+                updated_at: string;
+                secret: string;
             };
             outputFormat: "json";
-            status: 202;
-        } | {
+            status: 200;
+        };
+    };
+    "/api/v2/webhooks/:id/test": {
+        $post: {
             input: {
                 param: {
                     id: string;
@@ -14661,17 +14879,24 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                job_id: string;
+                status: "queued";
+                event_id: string;
+                delivery_id: string;
+            };
+            outputFormat: "json";
+            status: 202;
         };
     };
     "/health/live": {
         $get: {
-            input: {};
-            output: {
-                status: "ok";
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {};
             output: {
                 type: string;
@@ -14687,69 +14912,17 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 500;
+        } | {
+            input: {};
+            output: {
+                status: "ok";
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/health/ready": {
         $get: {
-            input: {};
-            output: {
-                status: "degraded" | "ok";
-                checks: {
-                    d1: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    kv: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    r2_files: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    r2_backups: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    rate_limiter: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    metrics: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    queue: {
-                        status: "error" | "ok";
-                        latency_ms: number;
-                        error?: string | undefined;
-                    };
-                    audit_sealing: {
-                        status: "degraded" | "error" | "ok";
-                        latency_ms: number;
-                        unsealed?: number | undefined;
-                        oldest_unsealed_seconds?: number | undefined;
-                        error?: string | undefined;
-                    };
-                    backups: {
-                        status: "degraded" | "error" | "ok";
-                        latency_ms: number;
-                        newest_verified_age_seconds?: number | null | undefined;
-                        last_drill?: "failed" | "passed" | null | undefined;
-                        reasons?: string[] | undefined;
-                        error?: string | undefined;
-                    };
-                };
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
             input: {};
             output: {
                 type: string;
@@ -14813,6 +14986,70 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {};
+            output: {
+                status: "degraded" | "ok";
+                checks: {
+                    d1: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    kv: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    r2_files: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    r2_backups: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    rate_limiter: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    metrics: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    live: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    queue: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    audit_sealing: {
+                        status: "degraded" | "error" | "ok";
+                        latency_ms: number;
+                        unsealed?: number | undefined;
+                        oldest_unsealed_seconds?: number | undefined;
+                        error?: string | undefined;
+                    };
+                    backups: {
+                        status: "degraded" | "error" | "ok";
+                        latency_ms: number;
+                        newest_verified_age_seconds?: number | null | undefined;
+                        last_drill?: "failed" | "passed" | null | undefined;
+                        reasons?: string[] | undefined;
+                        error?: string | undefined;
+                    };
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/metrics": {

@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { serverChecks, servers } from "../../db/schema.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
+import { publishServerChange } from "../../live/server-events.ts";
 import { CircuitOpenError, OutboundUrlRefusedError, resilientFetch } from "../../outbound/fetch.ts";
 import { type UrlPolicy, urlPolicy } from "../../outbound/url-policy.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
@@ -154,6 +155,19 @@ export const serverProbeJob = defineJob({
     );
     unit.afterCommit(() => invalidateServer(env, server.ownerId, server.id));
     if (!(await unit.commit())(updated).length) return { status: outcome.status, replayed: true };
+    if (previous !== outcome.status)
+      await publishServerChange(
+        env,
+        "status_changed",
+        {
+          ...server,
+          status: outcome.status,
+          lastCheckedAt: now,
+          version: server.version + 1,
+          updatedAt: now,
+        },
+        { previous_status: previous },
+      );
     return {
       status: outcome.status,
       previous,

@@ -7,6 +7,7 @@ import {
   putIpRulesHandler,
   putIpRulesRoute,
 } from "./ip-rules.ts";
+import { liveHandler, liveRoute } from "./live.ts";
 import { statsHandler, statsRoute } from "./stats.ts";
 
 export const adminRouter = createRouter()
@@ -14,4 +15,5 @@ export const adminRouter = createRouter()
   .openapi(putIpRulesRoute, putIpRulesHandler)
   .openapi(purgeRoute, purgeHandler)
   .openapi(statsRoute, statsHandler)
-  .openapi(listAlertsRoute, listAlertsHandler);
+  .openapi(listAlertsRoute, listAlertsHandler)
+  .openapi(liveRoute, liveHandler);

@@ -27,6 +27,13 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     name: "X-API-Key",
     description: "An API key: ep_live_ + 30 base62 characters + a 6-character checksum.",
   });
+  // Declared here with the others: a component registered on a sub-router's registry
+  // does not reach the document built from the app's.
+  app.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The deployment's METRICS_TOKEN (not a user's token): for Prometheus scrapers.",
+  });
 
   app.use(OPENAPI_PATH, edgeCache({ tags: ["docs"], maxAge: 300 }));
   app.use("/docs", edgeCache({ tags: ["docs"], maxAge: 300 }));

@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { jsonContent, opsErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { liveHub } from "../../live/publish.ts";
 import { metricsStub } from "../../observability/flush.ts";
 import { limiterStub } from "../../rate-limit/limiter.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
@@ -50,6 +51,9 @@ export const ReadySchema = z
       r2_backups: CheckSchema,
       rate_limiter: CheckSchema.openapi({ description: "The RateLimiter Durable Object" }),
       metrics: CheckSchema.openapi({ description: "The METRICS Durable Object" }),
+      live: CheckSchema.openapi({
+        description: "The LiveHub Durable Object (the admin dashboard's live channel)",
+      }),
       queue: CheckSchema.openapi({
         description: "The JOBS queue producer (its backlog is read; nothing is sent)",
       }),
@@ -69,7 +73,7 @@ export const readyRoute = createRoute({
   operationId: "getReadiness",
   summary: "Readiness: every dependency answers, with its latency",
   description:
-    "Checks D1, KV, both R2 buckets, the RateLimiter and METRICS Durable Objects, the job queue and audit sealing, each within its own 1-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute, no verified backup in the last 26 hours, or a failed last restore drill make the answer degraded, still 200.",
+    "Checks D1, KV, both R2 buckets, the RateLimiter, METRICS and LiveHub Durable Objects, the job queue and audit sealing, each within its own 1-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute, no verified backup in the last 26 hours, or a failed last restore drill make the answer degraded, still 200.",
   responses: {
     200: jsonContent(ReadySchema, "Every dependency is reachable"),
     ...opsErrors("service_unavailable"),
@@ -124,7 +128,7 @@ async function backupsCheck(c: Parameters<typeof readyHandler>[0]) {
 }
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
-  const [d1, kv, r2_files, r2_backups, rate_limiter, metrics, queue, audit_sealing, backups] =
+  const [d1, kv, r2_files, r2_backups, rate_limiter, metrics, live, queue, audit_sealing, backups] =
     await Promise.all([
       probe(() => ping(c.get("db"))),
       probe(() => c.env.CACHE.get("health:probe")),
@@ -134,6 +138,8 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
       // A read-only RPC (peek changes no window) to an object of its own.
       probe(() => limiterStub(c.env, "health:probe").peek(1, 1_000)),
       probe(() => metricsStub(c.env.METRICS).ping()),
+      // Read-only: how many dashboards are connected.
+      probe(() => liveHub(c.env).ping()),
       // The producer's backlog metrics: a round trip to the queue that enqueues nothing.
       probe(() => c.env.JOBS.metrics()),
       auditSealing(c),
@@ -146,6 +152,7 @@ export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) =
     r2_backups,
     rate_limiter,
     metrics,
+    live,
     queue,
     audit_sealing,
     backups,

@@ -59,9 +59,3 @@ export const metricsHandler: RouteHandler<typeof metricsRoute, AppEnv> = async (
 };
 
 export const metricsRouter = createRouter().openapi(metricsRoute, metricsHandler);
-
-metricsRouter.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
-  type: "http",
-  scheme: "bearer",
-  description: "The deployment's METRICS_TOKEN (not a user's token): for Prometheus scrapers.",
-});

@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env.ts";
 import { keyringFor } from "../../lib/crypto.ts";
 import { resourceEtag, versionFromIfMatch } from "../../lib/etag.ts";
 import { type RequestWrite, requestWrite } from "../../lib/mutate.ts";
+import { publishServerChange } from "../../live/server-events.ts";
 import { requirePrincipal } from "../../middleware/auth.ts";
 import { invalidateServer } from "../../services/servers/invalidate.ts";
 import { belowServerQuota } from "../../services/servers/quota.ts";
@@ -55,6 +56,7 @@ export async function createFor(c: Context<AppEnv>, input: ServerInput, api?: "v
   const inserted = unit.write(insertServerIf(unit.db, row, unit.precondition));
   unit.afterCommit(() => invalidateServer(c.env, row.ownerId, row.id));
   if (!(await commitNamed(unit))(inserted).length) throw quotaExceeded(limit);
+  c.executionCtx.waitUntil(publishServerChange(c.env, "created", row));
   c.header("ETag", resourceEtag(row.id, row.version));
   return row;
 }
@@ -83,6 +85,7 @@ export async function updateFor(c: Context<AppEnv>, id: string, patch: ServerPat
   unit.afterCommit(() => invalidateServer(c.env, current.ownerId, current.id));
   const [row] = (await commitNamed(unit))(updated);
   if (!row) throw staleWrite();
+  c.executionCtx.waitUntil(publishServerChange(c.env, "updated", row));
   c.header("ETag", resourceEtag(row.id, row.version));
   return row;
 }
@@ -102,4 +105,5 @@ export async function deleteFor(c: Context<AppEnv>, id: string, api?: "v1") {
   unit.afterCommit(() => invalidateServer(c.env, current.ownerId, current.id));
   const [row] = (await unit.commit())(deleted);
   if (!row) throw staleWrite();
+  c.executionCtx.waitUntil(publishServerChange(c.env, "deleted", current));
 }

@@ -3,14 +3,17 @@ import type { Database } from "../../db/client.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { rowExists } from "../../db/mutation.ts";
 import { type AlertMetric, type AlertRow, alerts } from "../../db/schema.ts";
+import type { Bindings } from "../../env.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { type Effects, systemWrite } from "../../lib/mutate.ts";
+import { publishLive } from "../../live/publish.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { emitEvent } from "../webhooks/events.ts";
 
 /** What raising or clearing an alert needs: the bindings a system write uses, and somewhere to finish work. */
 export interface AlertDeps {
-  env: Effects["env"] & { DB: D1Database; DATABASE_URL?: string | undefined };
+  env: Effects["env"] &
+    Pick<Bindings, "LIVE"> & { DB: D1Database; DATABASE_URL?: string | undefined };
   ctx: { waitUntil(promise: Promise<unknown>): void };
   logger: Logger;
 }
@@ -104,6 +107,14 @@ export async function raiseAlert(
   unit.write(unit.db.insert(alerts).values(row));
   try {
     await unit.commit();
+    deps.ctx.waitUntil(
+      publishLive(deps.env, {
+        type: "alert.raised",
+        data: toAlertDto(row),
+        at: row.raisedAt,
+        key: `alert.raised:${row.id}`,
+      }),
+    );
     return { alert: row, raised: true };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -145,7 +156,17 @@ export async function clearAlert(
       .returning(),
   );
   const read = await unit.commit();
-  return read(slot)[0] ?? null;
+  const cleared = read(slot)[0] ?? null;
+  if (cleared)
+    deps.ctx.waitUntil(
+      publishLive(deps.env, {
+        type: "alert.cleared",
+        data: toAlertDto(cleared),
+        at: cleared.clearedAt ?? nowIso(at),
+        key: `alert.cleared:${cleared.id}`,
+      }),
+    );
+  return cleared;
 }
 
 export async function openAlert(db: Database, metric: AlertMetric): Promise<AlertRow | null> {
