@@ -562,6 +562,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -796,15 +805,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
             input: {
@@ -1714,8 +1714,1467 @@ export type AppSchema = {
             status: 200;
         };
     };
+    "/api/v2/admin/incidents": {
+        $get: {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    source: "alert" | "manual";
+                    title: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    impact: "critical" | "major" | "minor" | "none";
+                    component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                    tag: string | null;
+                    created_at: string;
+                    updated_at: string;
+                    resolved_at: string | null;
+                    updates: {
+                        id: string;
+                        status: "identified" | "investigating" | "monitoring" | "resolved";
+                        message: string;
+                        created_at: string;
+                    }[];
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+        $post: {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 201;
+        };
+    };
+    "/api/v2/admin/incidents/:id": {
+        $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+        $patch: {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/api/v2/admin/incidents/:id/updates": {
+        $post: {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 201;
+        };
+    };
     "/api/v2/admin/ip-rules": {
         $get: {
+            input: {};
+            output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {};
             output: {
                 type: string;
@@ -1875,16 +3334,20 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
+        };
+        $put: {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
             output: {
                 deny: string[];
                 updated_at: string | null;
             };
             outputFormat: "json";
             status: 200;
-        };
-        $put: {
+        } | {
             input: {
                 json: {
                     deny: string[];
@@ -2104,18 +3567,678 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
+        };
+    };
+    "/api/v2/admin/status-tags": {
+        $get: {
+            input: {};
             output: {
-                deny: string[];
-                updated_at: string | null;
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                data: {
+                    tag: string;
+                    display_name: string;
+                    created_at: string;
+                    updated_at: string;
+                }[];
             };
             outputFormat: "json";
             status: 200;
+        };
+    };
+    "/api/v2/admin/status-tags/:tag": {
+        $delete: {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        };
+        $put: {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                tag: string;
+                display_name: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                tag: string;
+                display_name: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/api-keys": {
@@ -2670,6 +4793,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -2884,15 +5016,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
@@ -3926,6 +6049,15 @@ export type AppSchema = {
                     refresh_token: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -4080,15 +6212,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/auth/me": {
@@ -4277,6 +6400,21 @@ export type AppSchema = {
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
+        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -4566,21 +6704,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 302;
         };
     };
     "/api/v2/auth/refresh": {
@@ -5297,6 +7420,21 @@ export type AppSchema = {
                     sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 304;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -5577,21 +7715,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 304;
         };
         $post: {
             input: {
@@ -5917,6 +8040,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6151,7 +8283,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -6159,9 +8292,8 @@ export type AppSchema = {
             };
             output: {};
             outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            status: 304;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -6404,15 +8536,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 304;
         };
         $patch: {
             input: {
@@ -8833,6 +10956,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -9067,15 +11199,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
             input: {
@@ -10146,6 +12269,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -10380,15 +12512,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
             input: {
@@ -12233,6 +14356,267 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        };
+    };
+    "/status.json": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                generated_at: string;
+                state: "degraded" | "operational" | "outage" | "unknown";
+                components: {
+                    id: string;
+                    kind: "component" | "tag";
+                    name: string;
+                    state: "degraded" | "operational" | "outage" | "unknown";
+                    uptime_90d: number | null;
+                    uptime_30d: number | null;
+                    latency: {
+                        date: string;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                    } | null;
+                    days: {
+                        date: string;
+                        checks: number;
+                        successes: number;
+                        uptime: number | null;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                        state: "none" | "outage" | "partial" | "up";
+                    }[];
+                }[];
+                tags: {
+                    id: string;
+                    kind: "component" | "tag";
+                    name: string;
+                    state: "degraded" | "operational" | "outage" | "unknown";
+                    uptime_90d: number | null;
+                    uptime_30d: number | null;
+                    latency: {
+                        date: string;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                    } | null;
+                    days: {
+                        date: string;
+                        checks: number;
+                        successes: number;
+                        uptime: number | null;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                        state: "none" | "outage" | "partial" | "up";
+                    }[];
+                }[];
+                incidents: {
+                    active: {
+                        id: string;
+                        source: "alert" | "manual";
+                        title: string;
+                        status: "identified" | "investigating" | "monitoring" | "resolved";
+                        impact: "critical" | "major" | "minor" | "none";
+                        component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                        tag: string | null;
+                        created_at: string;
+                        updated_at: string;
+                        resolved_at: string | null;
+                        updates: {
+                            id: string;
+                            status: "identified" | "investigating" | "monitoring" | "resolved";
+                            message: string;
+                            created_at: string;
+                        }[];
+                    }[];
+                    recent: {
+                        id: string;
+                        source: "alert" | "manual";
+                        title: string;
+                        status: "identified" | "investigating" | "monitoring" | "resolved";
+                        impact: "critical" | "major" | "minor" | "none";
+                        component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                        tag: string | null;
+                        created_at: string;
+                        updated_at: string;
+                        resolved_at: string | null;
+                        updates: {
+                            id: string;
+                            status: "identified" | "investigating" | "monitoring" | "resolved";
+                            message: string;
+                            created_at: string;
+                        }[];
+                    }[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/status/feed.atom": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                readonly body: ReadableStream | null;
+                readonly bodyUsed: boolean;
+                arrayBuffer: () => Promise<ArrayBuffer>;
+                bytes: () => Promise<Uint8Array>;
+                text: () => Promise<string>;
+                json: <T>() => Promise<T>;
+                formData: () => Promise<FormData>;
+                blob: () => Promise<Blob>;
+                clone: () => Response;
+                status: number;
+                statusText: string;
+                headers: {
+                    get: (name: string) => string | null;
+                    getAll: (name: string) => string[];
+                    getSetCookie: () => string[];
+                    has: (name: string) => boolean;
+                    set: (name: string, value: string) => void;
+                    append: (name: string, value: string) => void;
+                    delete: (name: string) => void;
+                    forEach: <This = unknown>(callback: (this: This, value: string, key: string, parent: Headers) => void, thisArg?: This) => void;
+                    entries: () => IterableIterator<[key: string, value: string]>;
+                    keys: () => IterableIterator<string>;
+                    values: () => IterableIterator<string>;
+                    [Symbol.iterator]: () => IterableIterator<[key: string, value: string]>;
+                };
+                ok: boolean;
+                redirected: boolean;
+                url: string;
+                webSocket: WebSocket | null;
+                cf: any | undefined;
+                type: "default" | "error";
+            };
+            outputFormat: "json";
+            status: StatusCode;
         };
     };
 };

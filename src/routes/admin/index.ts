@@ -1,13 +1,41 @@
 import { createRouter } from "../../lib/create-router.ts";
 import { purgeHandler, purgeRoute } from "./cache-purge.ts";
 import {
+  createIncidentHandler,
+  createIncidentRoute,
+  getIncidentHandler,
+  getIncidentRoute,
+  listIncidentsHandler,
+  listIncidentsRoute,
+  postIncidentUpdateHandler,
+  postIncidentUpdateRoute,
+  updateIncidentHandler,
+  updateIncidentRoute,
+} from "./incidents.ts";
+import {
   getIpRulesHandler,
   getIpRulesRoute,
   putIpRulesHandler,
   putIpRulesRoute,
 } from "./ip-rules.ts";
+import {
+  listStatusTagsHandler,
+  listStatusTagsRoute,
+  publishStatusTagHandler,
+  publishStatusTagRoute,
+  unpublishStatusTagHandler,
+  unpublishStatusTagRoute,
+} from "./status-tags.ts";
 
 export const adminRouter = createRouter()
   .openapi(getIpRulesRoute, getIpRulesHandler)
   .openapi(putIpRulesRoute, putIpRulesHandler)
-  .openapi(purgeRoute, purgeHandler);
+  .openapi(purgeRoute, purgeHandler)
+  .openapi(createIncidentRoute, createIncidentHandler)
+  .openapi(listIncidentsRoute, listIncidentsHandler)
+  .openapi(getIncidentRoute, getIncidentHandler)
+  .openapi(updateIncidentRoute, updateIncidentHandler)
+  .openapi(postIncidentUpdateRoute, postIncidentUpdateHandler)
+  .openapi(listStatusTagsRoute, listStatusTagsHandler)
+  .openapi(publishStatusTagRoute, publishStatusTagHandler)
+  .openapi(unpublishStatusTagRoute, unpublishStatusTagHandler);
