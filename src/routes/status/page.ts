@@ -29,6 +29,11 @@ const DAY_LABEL: Record<DayDto["state"], string> = {
   none: "no data",
 };
 
+/** `2026-11-30T09:38:01.763Z` → `2026-11-30 09:38 UTC`. */
+const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
+const time = (iso: string) => html`<time datetime="${iso}">${when(iso)}</time>`;
+
 /** What a day's bar says on hover and to a screen reader. */
 export function dayLabel(d: DayDto): string {
   if (d.state === "none") return `${d.date}: no data`;
@@ -60,9 +65,9 @@ const incident = (
   i: IncidentDto,
 ) => html`<article class="incident impact-${i.impact}" id="incident-${i.id}">
 <h3>${i.title}</h3>
-<p class="meta"><span class="badge">${i.status}</span> ${i.impact} impact on ${affected(i)} · started <time datetime="${i.created_at}">${i.created_at}</time>${i.resolved_at ? html` · resolved <time datetime="${i.resolved_at}">${i.resolved_at}</time>` : ""}</p>
+<p class="meta"><span class="badge">${i.status}</span> ${i.impact} impact on ${affected(i)} · started ${time(i.created_at)}${i.resolved_at ? html` · resolved ${time(i.resolved_at)}` : ""}</p>
 <ol class="timeline">
-${i.updates.map((u) => html`<li><strong>${u.status}</strong> <time datetime="${u.created_at}">${u.created_at}</time><p>${u.message}</p></li>`)}
+${i.updates.map((u) => html`<li><strong>${u.status}</strong> ${time(u.created_at)}<p>${u.message}</p></li>`)}
 </ol>
 </article>`;
 
@@ -86,7 +91,7 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}h3{font-size:1rem;margin
 .impact-minor{border-color:var(--partial)}.impact-major,.impact-critical{border-color:var(--outage)}
 .meta{color:var(--muted);font-size:.9rem;margin:.2rem 0}
 .badge{text-transform:capitalize;font-weight:600;color:var(--fg)}
-.timeline{list-style:none;padding:0;margin:.4rem 0 0}.timeline li{margin:.4rem 0}.timeline p{margin:.1rem 0}
+.timeline{list-style:none;padding:0;margin:.4rem 0 0}.timeline li{margin:.4rem 0}.timeline p{margin:.1rem 0;white-space:pre-line}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 a{color:inherit}footer{margin-top:2rem;font-size:.85rem;color:var(--muted)}
 `;
@@ -115,6 +120,6 @@ ${s.incidents.recent.length ? s.incidents.recent.map(incident) : html`<p>No inci
 </section>
 </main>
 <footer><p>Bars: one per UTC day; green no downtime, amber partial outage (≥ 95 % uptime), red outage, grey no data.
-<a href="/status/feed.atom">Atom feed</a> · <a href="/status.json">JSON</a> · generated <time datetime="${s.generated_at}">${s.generated_at}</time></p></footer>
+<a href="/status/feed.atom">Atom feed</a> · <a href="/status.json">JSON</a> · generated ${time(s.generated_at)}</p></footer>
 </body></html>`;
 }

@@ -42,7 +42,10 @@ export const SubjectSchema = z
         p95_ms: z.number().int().nullable(),
       })
       .nullable()
-      .openapi({ description: "Probe latency on the most recent day with measurements" }),
+      .openapi({
+        description:
+          "Probe latency on the most recent complete day with measurements (today's when there is none yet)",
+      }),
     days: z.array(DaySchema).openapi({ description: "90 entries, oldest first" }),
   })
   .openapi("StatusSubject");

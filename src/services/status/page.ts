@@ -65,7 +65,10 @@ export function summarise(
       window.reduce((a, d) => a + d.checks, 0),
     );
   };
-  const measured = series.findLast((d) => d.p50_ms !== null);
+  // Today's figures rest on a few hours of checks: a complete day says more.
+  const measured =
+    series.slice(0, -1).findLast((d) => d.p50_ms !== null) ??
+    series.findLast((d) => d.p50_ms !== null);
   return {
     ...subject,
     uptime_90d: uptime(HISTORY_DAYS),
