@@ -178,7 +178,7 @@ describe("bars and uptime", () => {
     expect(dayState(288, 273)).toBe("outage"); // 94.8 %
   });
 
-  it("summarises 90 zero-filled days with 90- and 30-day uptime from the sums of checks", () => {
+  it("summarises 90 zero-filled days, uptime from the sums of checks, latency of the last complete day", () => {
     const days = lastDays(Date.parse("2026-11-30T10:00:00Z"), 90);
     expect(days).toHaveLength(90);
     expect(days[0]).toBe("2026-09-02");
@@ -205,6 +205,14 @@ describe("bars and uptime", () => {
     expect(s.days[89]).toMatchObject({ state: "partial", uptime: 0.99 });
     expect(s.uptime_90d).toBe(0.495);
     expect(s.uptime_30d).toBe(0.99);
-    expect(s.latency).toEqual({ date: "2026-11-30", p50_ms: 10, p95_ms: 20 });
+    // Latency: the last complete day's, not today's partial one…
+    expect(s.latency).toEqual({ date: "2026-09-02", p50_ms: 10, p95_ms: 20 });
+    // …unless today is all there is.
+    const today = summarise(
+      { id: "api", kind: "component", name: "API", state: "operational" },
+      rows.slice(1),
+      days,
+    );
+    expect(today.latency?.date).toBe("2026-11-30");
   });
 });
