@@ -562,15 +562,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -805,6 +796,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -3751,15 +3751,6 @@ export type AppSchema = {
                     tag: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    tag: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -3974,6 +3965,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $put: {
             input: {
@@ -4793,15 +4793,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -5016,6 +5007,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
@@ -6049,15 +6049,6 @@ export type AppSchema = {
                     refresh_token: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -6212,6 +6203,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/auth/me": {
@@ -6400,21 +6400,6 @@ export type AppSchema = {
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 302;
-        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -6704,6 +6689,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
         };
     };
     "/api/v2/auth/refresh": {
@@ -7420,21 +7420,6 @@ export type AppSchema = {
                     sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 304;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -7715,6 +7700,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $post: {
             input: {
@@ -8040,15 +8040,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -8283,8 +8274,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
@@ -8292,8 +8282,9 @@ export type AppSchema = {
             };
             output: {};
             outputFormat: string;
-            status: 304;
-        } | {
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -8536,6 +8527,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $patch: {
             input: {
@@ -10956,15 +10956,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -11199,6 +11190,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -12269,15 +12269,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -12512,6 +12503,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {

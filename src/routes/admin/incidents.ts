@@ -223,6 +223,7 @@ export const getIncidentRoute = createRoute({
   path: "/admin/incidents/{id}",
   operationId: "getIncident",
   summary: "An incident with its timeline",
+  description: "One incident, open or resolved, with every update newest first. Admins only.",
   request: { params: IdParam },
   responses: { 200: jsonContent(IncidentSchema, "The incident"), ...apiErrors("not_found") },
 });

@@ -50,6 +50,8 @@ export const listStatusTagsRoute = createRoute({
   path: "/admin/status-tags",
   operationId: "listStatusTags",
   summary: "Server tags published on the public status page",
+  description:
+    "Every tag shown as a server group on /status, with the name the page gives it. Admins only.",
   responses: {
     200: jsonContent(
       z.object({ data: z.array(StatusTagSchema) }).openapi("StatusPageTagList"),
@@ -134,6 +136,8 @@ export const unpublishStatusTagRoute = createRoute({
   path: "/admin/status-tags/{tag}",
   operationId: "unpublishStatusTag",
   summary: "Remove a server tag from the status page",
+  description:
+    "Stops showing the group on /status (its roll-up history is kept, so publishing it again shows its bars at once). A tag that is not published is a 404. Admins only.",
   request: { params: TagParam },
   responses: { 204: { description: "Unpublished" }, ...apiErrors("not_found") },
 });

@@ -65,11 +65,15 @@ export async function rollUpDay(db: Database, day: string, now = Date.now()): Pr
   `);
 }
 
+/** Yesterday is rolled up again until a run at least this long after midnight has done it. */
+const SETTLE_MS = 10 * 60 * 1000;
+
 /**
  * The incremental roll-up the `*\/5` cron runs: every day from the last one rolled
- * up (which may have been partial) through today, and always yesterday too (checks
- * that committed just after midnight). A first run starts at the oldest raw check
- * within the history window. Returns the days it rewrote.
+ * up (which may have been partial) through today, and yesterday until it has settled
+ * (probes that were in flight at midnight commit in the first minutes of the day). A
+ * first run starts at the oldest raw check within the history window. Returns the
+ * days it rewrote.
  */
 export async function rollUp(db: Database, now = Date.now()): Promise<string[]> {
   const window = lastDays(now, HISTORY_DAYS);
@@ -85,7 +89,13 @@ export async function rollUp(db: Database, now = Date.now()): Promise<string[]> 
     start = oldest?.at?.slice(0, 10) ?? window.at(-1)!;
   }
   const yesterday = window.at(-2)!;
-  if (start > yesterday) start = yesterday;
+  if (start > yesterday) {
+    const [settled] = await db.all<{ at: string | null }>(
+      sql`select max(updated_at) as at from probe_daily where day = ${yesterday}`,
+    );
+    const settledAfter = nowIso(Date.parse(`${window.at(-1)}T00:00:00.000Z`) + SETTLE_MS);
+    if (!settled?.at || settled.at < settledAfter) start = yesterday;
+  }
   const days = window.filter((d) => d >= start);
   for (const day of days) await rollUpDay(db, day, now);
   return days;

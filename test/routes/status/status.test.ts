@@ -113,6 +113,20 @@ describe("published server tags", () => {
     );
     expect(list.data.map((t) => t.tag)).toContain("pub-a");
     await expectProblem(await publish("Bad Tag"), 422, "validation");
+    // No body at all: the tag is its own display name.
+    const bare = await api("/api/v2/admin/status-tags/pub-bare", {
+      method: "PUT",
+      token: admin.access_token,
+    });
+    expect((await expectStatus<{ display_name: string }>(bare, 201)).display_name).toBe("pub-bare");
+    expect(
+      (
+        await api("/api/v2/admin/status-tags/pub-bare", {
+          method: "DELETE",
+          token: admin.access_token,
+        })
+      ).status,
+    ).toBe(204);
     await expectProblem(await publish("pub-b", "x\u202Eevil"), 422, "validation");
     const del = () =>
       api("/api/v2/admin/status-tags/pub-a", { method: "DELETE", token: admin.access_token });

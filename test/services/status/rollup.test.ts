@@ -146,13 +146,14 @@ describe("daily roll-up", () => {
     expect(await row("server", id, day)).toMatchObject({ checks: 4, successes: 3, p50_ms: 20 });
   });
 
-  it("runs incrementally: from the last day rolled up (within the 90 days) through today, redoing yesterday", async () => {
+  it("runs incrementally: from the last day rolled up (within the 90 days) through today, redoing yesterday until settled", async () => {
     const now = Date.parse("2026-06-20T12:00:00.000Z");
     const id = await server(["rollup-d"]);
     await serverChecks(id, [
       ...spread("2026-06-15", [1]),
-      ...spread("2026-06-18", [1]),
+      ...spread("2026-06-19", [1]),
       ...spread("2026-06-20", [1]),
+      ...spread("2026-06-21", [1]),
     ]);
     // Earlier tests rolled up March: the last day rolled up is before June, so this
     // run covers every day since then, through today.
@@ -160,13 +161,24 @@ describe("daily roll-up", () => {
     expect(days.at(0)! <= "2026-06-15").toBe(true);
     expect(days.at(-1)).toBe("2026-06-20");
     expect(await row("server", id, "2026-06-15")).toMatchObject({ checks: 1 });
-    // Next run: from the last day rolled up (today), and yesterday again.
-    expect(await rollUp(db, now + 60_000)).toEqual(["2026-06-19", "2026-06-20"]);
-    expect(await rollUp(db, Date.parse("2026-06-22T00:01:00.000Z"))).toEqual([
+    // Later runs: today only, yesterday having been rolled up well after midnight…
+    expect(await rollUp(db, now + 60_000)).toEqual(["2026-06-20"]);
+    // …the day after: from the last day rolled up; yesterday is redone until a run
+    // more than 10 minutes past midnight has done it.
+    expect(await rollUp(db, Date.parse("2026-06-21T00:01:00.000Z"))).toEqual([
       "2026-06-20",
       "2026-06-21",
-      "2026-06-22",
     ]);
+    expect(await rollUp(db, Date.parse("2026-06-21T00:06:00.000Z"))).toEqual([
+      "2026-06-20",
+      "2026-06-21",
+    ]);
+    expect(await rollUp(db, Date.parse("2026-06-21T00:11:00.000Z"))).toEqual([
+      "2026-06-20",
+      "2026-06-21",
+    ]);
+    expect(await rollUp(db, Date.parse("2026-06-21T00:16:00.000Z"))).toEqual(["2026-06-21"]);
+    expect(await row("server", id, "2026-06-21")).toMatchObject({ checks: 1 });
   });
 });
 
