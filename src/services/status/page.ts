@@ -7,7 +7,7 @@ import {
   statusPageTags,
 } from "../../db/schema.ts";
 import { nowIso } from "../../lib/ids.ts";
-import type { DayDto, StatusDto, SubjectDto } from "../../routes/status/schemas.ts";
+import type { DayDto, IncidentDto, StatusDto, SubjectDto } from "../../routes/status/schemas.ts";
 import { incidentsForPage } from "../incidents/incidents.ts";
 import { openAlertIncidents } from "./alerts.ts";
 import { HISTORY_DAYS, lastDays } from "./rollup.ts";
@@ -166,11 +166,24 @@ export async function loadStatus(db: Database, now = Date.now()): Promise<Status
       days,
     );
   });
+  const active = [...alerts, ...incidents.active];
+  // An admin's word beats the probes: a major incident marks what it affects degraded
+  // at least, a critical one as an outage, even while the checks still pass.
+  const floor = (i: IncidentDto): State =>
+    i.impact === "critical" ? "outage" : i.impact === "major" ? "degraded" : "unknown";
+  for (const s of [...components, ...tags])
+    s.state = worst([
+      s.state,
+      ...active
+        .filter((i) => (s.kind === "component" ? i.component === s.id : i.tag === s.id))
+        .map(floor),
+    ]);
+  const general = active.filter((i) => !i.component && !i.tag).map(floor);
   return {
     generated_at: nowIso(now),
-    state: worst([...components, ...tags].map((s) => s.state)),
+    state: worst([...components, ...tags].map((s) => s.state).concat(general)),
     components,
     tags,
-    incidents: { active: [...alerts, ...incidents.active], recent: incidents.recent },
+    incidents: { active, recent: incidents.recent },
   };
 }

@@ -86,6 +86,40 @@ describe("GET /status.json", () => {
   });
 });
 
+describe("incidents and states", () => {
+  it("a critical incident marks its component as an outage until resolved; a minor one changes no state", async () => {
+    const post = async (b: Record<string, unknown>) =>
+      expectStatus<{ id: string }>(
+        await api("/api/v2/admin/incidents", {
+          method: "POST",
+          token: admin.access_token,
+          body: b,
+        }),
+        201,
+      );
+    const before = await status();
+    const cacheBefore = before.components.find((c) => c.id === "cache")!.state;
+    await post({ title: "Slow cache", impact: "minor", component: "cache", message: "Looking." });
+    expect((await status()).components.find((c) => c.id === "cache")!.state).toBe(cacheBefore);
+    const critical = await post({
+      title: "Cache down",
+      impact: "critical",
+      component: "cache",
+      message: "Down.",
+    });
+    let s = await status();
+    expect(s.components.find((c) => c.id === "cache")!.state).toBe("outage");
+    expect(s.state).toBe("outage");
+    await api(`/api/v2/admin/incidents/${critical.id}/updates`, {
+      method: "POST",
+      token: admin.access_token,
+      body: { status: "resolved", message: "Back." },
+    });
+    s = await status();
+    expect(s.components.find((c) => c.id === "cache")!.state).toBe(cacheBefore);
+  });
+});
+
 describe("published server tags", () => {
   it("publish (201), rename (200), list, unpublish (204, then 404); admins only; audited", async () => {
     await expectProblem(
