@@ -111,7 +111,8 @@ describe("OpenAPI document", () => {
         ).toEqual({ $ref: "#/components/schemas/Problem" });
       }
     }
-    expect(groups.ops).toBe(2);
+    // /health/live, /health/ready, /status.json, /status/feed.atom
+    expect(groups.ops).toBe(4);
     expect(groups.publicApi).toBeGreaterThanOrEqual(5);
     expect(groups.securedApi).toBeGreaterThan(20);
   });

@@ -2066,6 +2066,31 @@ export type AppSchema = {
                 }[] | undefined;
             };
             outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
             status: 413;
         } | {
             input: {

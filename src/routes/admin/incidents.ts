@@ -24,6 +24,12 @@ import { findIncident, listIncidents, withUpdates } from "../../services/inciden
 import { purgeStatusPage } from "../../services/status/purge.ts";
 import { IncidentSchema, TagSchema } from "../status/schemas.ts";
 
+// What the refinement below refuses, as a portable JSON Schema pattern: the plain-name
+// set of src/lib/text.ts minus tab and line feed, and at least one non-space character.
+const MESSAGE_DISALLOWED =
+  "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069";
+const MESSAGE_PATTERN = `^[^${MESSAGE_DISALLOWED}]*[^\\s${MESSAGE_DISALLOWED}][^${MESSAGE_DISALLOWED}]*$`;
+
 /** Several paragraphs of plain text: line breaks and tabs allowed, other control characters not. */
 const MessageSchema = z
   .string()
@@ -31,7 +37,12 @@ const MessageSchema = z
   .min(1)
   .max(5_000)
   .refine((s) => isPlainText(s.replace(/[\n\t]/g, " ")), { message: PLAIN_TEXT_MESSAGE })
-  .openapi({ example: "We are seeing elevated error rates on the API and are investigating." });
+  .openapi({
+    example: "We are seeing elevated error rates on the API and are investigating.",
+    pattern: MESSAGE_PATTERN,
+    description:
+      "Plain text, line breaks and tabs allowed: not blank, no other control characters, no bidirectional overrides or isolates.",
+  });
 
 const Fields = {
   title: nameSchema(200).openapi({ example: "Elevated API error rates" }),
@@ -86,7 +97,10 @@ const ListQuery = PaginationQuery.extend({
     .openapi({ param: { name: "status", in: "query" } }),
 });
 
-/** A tag an incident names must be published: the page cannot show it otherwise. */
+/**
+ * A tag an incident names must be published: the page cannot show it otherwise. A
+ * well-formed tag that is not (yet) published conflicts with the page's state: 409.
+ */
 async function checkTag(c: Context<AppEnv>, tag: string | null | undefined) {
   if (!tag) return;
   const found = await c
@@ -96,9 +110,8 @@ async function checkTag(c: Context<AppEnv>, tag: string | null | undefined) {
     .where(eq(statusPageTags.tag, tag))
     .get();
   if (!found)
-    throw new ApiError("validation", {
-      detail: "The request has 1 invalid field",
-      errors: [{ path: "tag", message: "is not published on the status page" }],
+    throw new ApiError("conflict", {
+      detail: `The tag ${JSON.stringify(tag)} is not published on the status page: publish it first`,
     });
 }
 
@@ -121,9 +134,12 @@ export const createIncidentRoute = createRoute({
   operationId: "createIncident",
   summary: "Post an incident on the public status page",
   description:
-    "Opens an incident with its first update. It appears on /status, /status.json and the Atom feed at once (the cached copies are purged). A `tag` must be published on the status page. Admins only.",
+    "Opens an incident with its first update. It appears on /status, /status.json and the Atom feed at once (the cached copies are purged). A `tag` must be published on the status page (409 otherwise). Admins only.",
   request: { body: { required: true, content: { "application/json": { schema: CreateBody } } } },
-  responses: { 201: jsonContent(IncidentSchema, "Created (Location)"), ...apiErrors() },
+  responses: {
+    201: jsonContent(IncidentSchema, "Created (Location)"),
+    ...apiErrors("conflict"),
+  },
 });
 
 export const createIncidentHandler: RouteHandler<typeof createIncidentRoute, AppEnv> = async (

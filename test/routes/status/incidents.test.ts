@@ -120,7 +120,6 @@ describe("POST /api/v2/admin/incidents", () => {
     ["an unknown status", { status: "fixed" }, "status"],
     ["an unknown component", { component: "dns" }, "component"],
     ["a malformed tag", { tag: "Not A Tag" }, "tag"],
-    ["a tag not published on the page", { tag: "never-published" }, "tag"],
     ["an unknown field", { severity: "high" }, ""],
   ])("refuses %s with 422", async (_, over, path) => {
     const p = await expectProblem(
@@ -135,7 +134,16 @@ describe("POST /api/v2/admin/incidents", () => {
     if (path) expect((p.errors ?? []).map((e) => e.path)).toContain(path);
   });
 
-  it("accepts a tag once it is published", async () => {
+  it("refuses a tag not published on the page with 409, and accepts it once published", async () => {
+    await expectProblem(
+      await api("/api/v2/admin/incidents", {
+        method: "POST",
+        token: admin.access_token,
+        body: body({ component: null, tag: "inc-tag" }),
+      }),
+      409,
+      "conflict",
+    );
     await expectStatus(
       await api("/api/v2/admin/status-tags/inc-tag", {
         method: "PUT",
