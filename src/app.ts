@@ -1,5 +1,4 @@
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { timing } from "hono/timing";
 import { createRouter } from "./lib/create-router.ts";
 import { methodNotAllowedResponse, notFound, onError } from "./lib/on-error.ts";
 import { type AccessLogOptions, accessLog } from "./middleware/access-log.ts";
@@ -13,10 +12,9 @@ import { cors } from "./middleware/cors.ts";
 import { d1Session } from "./middleware/d1-session.ts";
 import { ipRules } from "./middleware/ip-rules.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
-import { requestId } from "./middleware/request-id.ts";
-import { securityHeaders } from "./middleware/security-headers.ts";
+import { requestContext } from "./middleware/request-context.ts";
+import { serverTiming } from "./middleware/server-timing.ts";
 import { requestTimeout } from "./middleware/timeout.ts";
-import { trace } from "./middleware/trace.ts";
 import { adminRouter } from "./routes/admin/index.ts";
 import { apiKeysRouter } from "./routes/api-keys/index.ts";
 import { auditLogsRouter } from "./routes/audit-logs/index.ts";
@@ -24,6 +22,7 @@ import { authRouter } from "./routes/auth/index.ts";
 import { mountDocs } from "./routes/docs/index.ts";
 import { livenessRouter, readinessRouter } from "./routes/health/index.ts";
 import { jobsRouter } from "./routes/jobs/index.ts";
+import { metricsRouter } from "./routes/metrics/index.ts";
 import { serversRouter } from "./routes/servers/index.ts";
 import { statusRouter } from "./routes/status/index.ts";
 import { submissionsRouter } from "./routes/submissions/index.ts";
@@ -39,8 +38,8 @@ export interface AppOptions {
  * Builds the whole API. Production (src/index.ts) and tests use this same factory.
  *
  * Middleware order is deliberate:
- * request id → trace → access log (sees every outcome, errors included) → timing →
- * security headers → [/health/live answers here] → config (secrets validated; 500
+ * request context (request id, trace; security headers on the way out) → access log
+ * (sees every outcome, errors included) → Server-Timing → [/health/live answers here] → config (secrets validated; 500
  * problem if missing) → D1 session (read replicas, bookmark) → CORS →
  * IP deny list / admin allowlist →
  * 405 detection → body limit → content type → time budget → compression →
@@ -49,11 +48,9 @@ export interface AppOptions {
 export function createApp(options: AppOptions = {}) {
   const app = createRouter();
 
-  app.use(requestId());
-  app.use(trace());
+  app.use(requestContext());
   app.use(accessLog(options.accessLog));
-  app.use(timing({ crossOrigin: false, totalDescription: "total" }));
-  app.use(securityHeaders());
+  app.use(serverTiming());
   // Liveness is routed before configuration is read, so it never depends on it: a
   // missing or bad secret must not make the platform restart a Worker that runs. (A
   // handler registered before a middleware ends the chain ahead of it.) Every other
@@ -90,6 +87,7 @@ export function createApp(options: AppOptions = {}) {
   // Chained so the route types flow into AppType for the typed client.
   const routes = live
     .route("/", readinessRouter)
+    .route("/", metricsRouter)
     .route("/", statusRouter)
     .route("/api/v2", v2)
     .route("/api/v1", v1Router);

@@ -9,7 +9,6 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { timing } from "hono/timing";
 import type { AppEnv, Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { createRouter } from "../../src/lib/create-router.ts";
@@ -25,10 +24,9 @@ import { cors } from "../../src/middleware/cors.ts";
 import { d1Session } from "../../src/middleware/d1-session.ts";
 import { ipRules } from "../../src/middleware/ip-rules.ts";
 import { rateLimit } from "../../src/middleware/rate-limit.ts";
-import { requestId } from "../../src/middleware/request-id.ts";
-import { securityHeaders } from "../../src/middleware/security-headers.ts";
+import { requestContext } from "../../src/middleware/request-context.ts";
+import { serverTiming } from "../../src/middleware/server-timing.ts";
 import { requestTimeout } from "../../src/middleware/timeout.ts";
-import { trace } from "../../src/middleware/trace.ts";
 
 export { AuditSequencer } from "../../src/audit/sequencer.ts";
 export { RateLimiter } from "../../src/rate-limit/durable-object.ts";
@@ -36,11 +34,9 @@ export { RateLimiter } from "../../src/rate-limit/durable-object.ts";
 type App = ReturnType<typeof createRouter>;
 /** The global middleware of createApp, in its order: [name, path or undefined, factory]. */
 export const CHAIN: [string, string | undefined, (app: App) => MiddlewareHandler<AppEnv>][] = [
-  ["requestId", undefined, () => requestId()],
-  ["trace", undefined, () => trace()],
+  ["requestContext", undefined, () => requestContext()],
   ["accessLog", undefined, () => accessLog()],
-  ["timing", undefined, () => timing({ crossOrigin: false, totalDescription: "total" })],
-  ["securityHeaders", undefined, () => securityHeaders()],
+  ["serverTiming", undefined, () => serverTiming()],
   ["config", undefined, () => config()],
   ["d1Session", undefined, () => d1Session()],
   ["cors", undefined, () => cors()],

@@ -105,7 +105,11 @@ const directUrl = async (mf: Miniflare, name: string) =>
 export async function startApp(
   bundle: string,
   vars: Record<string, string> = {},
-  { env = "", assets = true }: { env?: string; assets?: boolean } = {},
+  {
+    env = "",
+    assets = true,
+    inspectorPort,
+  }: { env?: string; assets?: boolean; inspectorPort?: number } = {},
 ): Promise<Target & { mf: Miniflare }> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml", env);
   const { modulesRules: _rules, ...options } = workerOptions as typeof workerOptions & {
@@ -118,11 +122,14 @@ export async function startApp(
     // Required by the public form; never verified here (no profile posts a submission).
     TURNSTILE_SECRET: `0x${randomBytes(16).toString("hex")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    // Required by GET /metrics.
+    METRICS_TOKEN: randomBytes(24).toString("base64url"),
   };
   const { mf, pid } = await startMiniflare({
     host: HOST,
     port: 0,
     log: new NoOpLog(),
+    ...(inspectorPort !== undefined ? { inspectorPort } : {}),
     // Keep the Worker's logging cost (a console.log per request), drop the output.
     handleStructuredLogs: () => {},
     workers: [
@@ -169,7 +176,13 @@ export async function startScripts(scripts: Record<string, string>) {
     compatibilityDate: COMPATIBILITY_DATE,
     unsafeDirectSockets: directSocket,
   }));
-  const { mf, pid } = await startMiniflare({ host: HOST, port: 0, log: new NoOpLog(), workers });
+  const { mf, pid } = await startMiniflare({
+    host: HOST,
+    port: 0,
+    log: new NoOpLog(),
+    handleStructuredLogs: () => {},
+    workers,
+  });
   const dispose = async () => {};
   const targets: Record<string, Target> = {};
   for (const name of Object.keys(scripts))

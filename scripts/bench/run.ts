@@ -19,6 +19,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ADMIN, type Fixture, fixture, LIST, serverBody } from "./fixture.ts";
 import {
   api,
   buildBundle,
@@ -54,59 +55,13 @@ const CONNECTIONS = args.connections!.split(",").map(Number);
 
 // ---------------------------------------------------------------- fixture
 
-const LIST = "/api/v2/servers?limit=20";
-const KEYS = 4;
-const SERVERS = 100;
-const ADMIN = { email: "bench@example.com", password: "benchmark password 123", name: "Bench" };
-
-interface Fixture {
-  token: string;
-  /** API keys of the admin, each limited to 100,000/min (the maximum): loads rotate them. */
-  keys: string[];
-  serverIds: string[];
-}
-
-async function fixture(url: string): Promise<Fixture> {
-  const session = await api<{ access_token: string }>(url, "POST", "/api/v2/auth/register", ADMIN);
-  const bearer = { authorization: `Bearer ${session.access_token}` };
-  const keys: string[] = [];
-  for (let i = 0; i < KEYS; i++) {
-    const body = {
-      name: `bench-${i}`,
-      scopes: ["servers:read", "servers:write"],
-      rate_limit_per_minute: 100_000,
-    };
-    keys.push((await api<{ key: string }>(url, "POST", "/api/v2/api-keys", body, bearer)).key);
-  }
-  const serverIds: string[] = [];
-  for (let i = 0; i < SERVERS; i++) {
-    const server = await api<{ id: string }>(
-      url,
-      "POST",
-      "/api/v2/servers",
-      serverBody(`seed-${i}`),
-      { "x-api-key": keys[i % KEYS]! },
-    );
-    serverIds.push(server.id);
-  }
-  return { token: session.access_token, keys, serverIds };
-}
-
-const serverBody = (name: string) => ({
-  name,
-  host: `${name}.example.com`,
-  port: 443,
-  environment: "production",
-  tags: ["bench"],
-});
-
 // ---------------------------------------------------------------- profiles
 
 /** One load of a profile: a request against the product (`app`, or the `off` instance). */
 interface Measured {
   name: string;
   spec: LoadSpec;
-  app?: "app" | "off" | "chain" | "writes";
+  app?: "app" | "off" | "chain" | "writes" | "nometrics";
   /** Also load a bare Worker replaying this request's response (default true). */
   replay?: boolean;
   /** Also load the Fastify peer with the same request. */
@@ -123,7 +78,10 @@ const addressOf = (n: number) => `198.18.${(n >> 8) & 255}.${n & 255}`;
 /** Each profile's loads, given the fixtures of the app and of the other instance it uses. */
 const PROFILES: Record<
   string,
-  (f: Fixture, other: { off: Fixture; chain: Fixture; writes: Fixture }) => Measured[]
+  (
+    f: Fixture,
+    other: { off: Fixture; chain: Fixture; writes: Fixture; nometrics: Fixture },
+  ) => Measured[]
 > = {
   /** A warm cached, key-authenticated list (the isolate cache after one miss). */
   cached: (f) => [
@@ -254,6 +212,23 @@ const PROFILES: Record<
     },
   ],
   /**
+   * What recording metrics costs: the cached read against an instance with
+   * METRICS_ENABLED=false, in the same rounds (docs/benchmarks.md, "Metrics").
+   */
+  metrics: (f, { nometrics: o }) => [
+    {
+      name: "cached read, metrics on",
+      spec: { path: LIST, vary: (n) => ({ headers: keyAt(f, n) }) },
+      replay: false,
+    },
+    {
+      name: "cached read, metrics off",
+      app: "nometrics",
+      spec: { path: LIST, vary: (n) => ({ headers: keyAt(o, n) }) },
+      replay: false,
+    },
+  ],
+  /**
    * Where the cached read's CPU goes: the global chain cut after each middleware
    * (scripts/bench/chain-entry.ts), then the Worker itself; and /health/live.
    */
@@ -278,11 +253,9 @@ const PROFILES: Record<
 /** Labels of the chain cuts in scripts/bench/chain-entry.ts (its CHAIN, in order). */
 const CHAIN_NAMES = [
   "",
-  "requestId",
-  "trace",
+  "requestContext",
   "accessLog",
-  "timing",
-  "securityHeaders",
+  "serverTiming",
   "config",
   "d1Session",
   "cors",
@@ -381,6 +354,9 @@ const app = await startApp(bundle, appVars, production);
 const off = profiles.some((p) => p === "ratelimit" || p === "auth")
   ? await startApp(bundle, { ...appVars, RATE_LIMITING: "off" }, production)
   : undefined;
+const nometrics = profiles.includes("metrics")
+  ? await startApp(bundle, { ...appVars, METRICS_ENABLED: "false" }, production)
+  : undefined;
 let adminHeaders: (url: string) => Promise<Record<string, string>>;
 const writes = profiles.some((p) => p === "create" || p === "update")
   ? await startApp(bundle, appVars, production)
@@ -403,6 +379,7 @@ const disposers: (() => unknown)[] = [
   ...(off ? [off.dispose] : []),
   ...(chain ? [chain.dispose] : []),
   ...(writes ? [writes.dispose] : []),
+  ...(nometrics ? [nometrics.dispose] : []),
   ...compared.map((x) => x.app.dispose),
 ];
 try {
@@ -414,13 +391,16 @@ try {
     off: off ? await fixture(off.url) : f,
     chain: chain ? await fixture(chain.url) : f,
     writes: writes ? await fixture(writes.url) : f,
+    nometrics: nometrics ? await fixture(nometrics.url) : f,
   };
   const measured = profiles.flatMap((p) => PROFILES[p]!(f, others));
   // The same requests against each compared commit (its own fixture: its keys).
   const comparedLoads = new Map<string, { label: string; target: Target; spec: LoadSpec }[]>();
   for (const { sha, app: at } of compared) {
     const g = await fixture(at.url);
-    for (const m of profiles.flatMap((p) => PROFILES[p]!(g, { off: g, chain: g, writes: g }))) {
+    for (const m of profiles.flatMap((p) =>
+      PROFILES[p]!(g, { off: g, chain: g, writes: g, nometrics: g }),
+    )) {
       if (m.app) continue;
       for (let i = 0; i < (m.warm ?? 3); i++)
         await rawRequest(at.url, { ...m.spec, ...(m.spec.vary?.(nextSequence()) ?? {}) });
@@ -430,7 +410,15 @@ try {
     }
   }
   const appTarget = (m: Measured): Target =>
-    m.app === "off" ? off! : m.app === "chain" ? chain! : m.app === "writes" ? writes! : app;
+    m.app === "off"
+      ? off!
+      : m.app === "chain"
+        ? chain!
+        : m.app === "writes"
+          ? writes!
+          : m.app === "nometrics"
+            ? nometrics!
+            : app;
   const first = (m: Measured) => {
     const v = m.spec.vary?.(nextSequence()) ?? {};
     return { ...m.spec, ...v, headers: { ...m.spec.headers, ...v.headers } };

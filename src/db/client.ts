@@ -78,18 +78,33 @@ export function sessionDatabase(
   }
   const constraint =
     bookmark ?? (READ_METHODS.has(method) ? "first-unconstrained" : "first-primary");
-  let session: D1DatabaseSession;
-  try {
-    session = env.DB.withSession(constraint);
-  } catch {
-    // A malformed bookmark: fall back to the primary rather than fail the request.
-    session = env.DB.withSession("first-primary");
-  }
-  // The one cast left in src/: drizzle's D1 driver is typed for D1Database, but calls
-  // only prepare() and batch(), which a session has; a session lacks exec(), dump()
-  // and withSession(), so the types do not overlap enough for a plain `as`.
-  return {
-    db: drizzleD1(session as unknown as D1Database),
-    bookmark: () => session.getBookmark(),
+  let session: D1DatabaseSession | undefined;
+  let db: Database | undefined;
+  const open = (): Database => {
+    if (db) return db;
+    try {
+      session = env.DB.withSession(constraint);
+    } catch {
+      // A malformed bookmark: fall back to the primary rather than fail the request.
+      session = env.DB.withSession("first-primary");
+    }
+    // The one cast left in src/: drizzle's D1 driver is typed for D1Database, but calls
+    // only prepare() and batch(), which a session has; a session lacks exec(), dump()
+    // and withSession(), so the types do not overlap enough for a plain `as`.
+    db = drizzleD1(session as unknown as D1Database);
+    return db;
   };
+  // Opened on first use: many requests (cache hits, refusals, health) never touch
+  // the database, and a session plus a drizzle instance is a measurable share of
+  // such a request's CPU. Methods are bound to the real instance.
+  const lazy = new Proxy<Database>(Object.create(null), {
+    get(_, property) {
+      const real = open();
+      const value = Reflect.get(real, property, real);
+      return typeof value === "function" ? value.bind(real) : value;
+    },
+    // drizzle's `is()` walks the prototype chain.
+    getPrototypeOf: () => Object.getPrototypeOf(open()),
+  });
+  return { db: lazy, bookmark: () => session?.getBookmark() ?? null };
 }

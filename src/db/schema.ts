@@ -4,6 +4,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -593,3 +594,38 @@ export const incidentUpdates = sqliteTable(
 
 export type IncidentRow = typeof incidents.$inferSelect;
 export type IncidentUpdateRow = typeof incidentUpdates.$inferSelect;
+export const ALERT_METRICS = ["requests", "errors_4xx", "errors_5xx"] as const;
+export type AlertMetric = (typeof ALERT_METRICS)[number];
+export const ALERT_STATUSES = ["open", "cleared"] as const;
+
+/**
+ * Anomaly alerts raised by the METRICS Durable Object: one row per episode (a
+ * metric's per-minute rate far from its usual level), open until the rate has been
+ * calm for a few minutes. At most one open alert per metric.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    metric: text("metric", { enum: ALERT_METRICS }).notNull(),
+    status: text("status", { enum: ALERT_STATUSES }).notNull().default("open"),
+    /** The per-minute count that raised the alert, the EWMA mean it was compared with, and its z-score. */
+    value: real("value").notNull(),
+    mean: real("mean").notNull(),
+    zScore: real("z_score").notNull(),
+    threshold: real("threshold").notNull(),
+    message: text("message").notNull(),
+    raisedAt: text("raised_at").notNull(),
+    clearedAt: text("cleared_at"),
+  },
+  (t) => [
+    check("alerts_metric_check", sql`${t.metric} in ('requests', 'errors_4xx', 'errors_5xx')`),
+    check("alerts_status_check", sql`${t.status} in ('open', 'cleared')`),
+    // The list is newest first, optionally by status; ids are time-ordered UUIDv7s.
+    index("alerts_status_idx").on(t.status, t.id),
+    // One open episode per metric: a second raise for the same metric is refused by the database.
+    uniqueIndex("alerts_open_metric_idx").on(t.metric).where(sql`${t.status} = 'open'`),
+  ],
+);
+
+export type AlertRow = typeof alerts.$inferSelect;

@@ -17,9 +17,14 @@ export function fromBase64(value: string): Uint8Array<ArrayBuffer> {
 export const toBase64Url = (bytes: Uint8Array): string =>
   toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
-export function toHex(bytes: Uint8Array): string {
+/** Two lowercase hex digits for each byte value: a table lookup instead of toString + padStart. */
+export const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+  b.toString(16).padStart(2, "0"),
+);
+
+export function toHex(bytes: Uint8Array, from = 0, to = bytes.length): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = from; i < to; i++) out += HEX[bytes[i]!];
   return out;
 }
 

@@ -6,12 +6,16 @@
  * Within one isolate, ids minted in the same millisecond stay monotonic: the
  * 12-bit `rand_a` field is used as a counter seeded randomly (method 1 of §6.2).
  */
+import { HEX } from "./encoding.ts";
+
 let lastMs = 0;
 let counter = 0;
 
-export function uuidv7(now: number = Date.now()): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+export function uuidv7(now: number = Date.now(), random?: Uint8Array, offset = 0): string {
+  // Ten random bytes are used (positions 6–15 of a UUID); a caller that already drew
+  // randomness for this request passes it in, so a request costs one draw.
+  const r = random ?? crypto.getRandomValues(new Uint8Array(16));
+  const o = random ? offset - 6 : 0;
   if (now <= lastMs) {
     counter = (counter + 1) & 0xfff;
     // Counter wrapped inside one millisecond: borrow the next millisecond.
@@ -19,20 +23,17 @@ export function uuidv7(now: number = Date.now()): string {
     now = lastMs;
   } else {
     lastMs = now;
-    counter = ((bytes[6]! & 0x0f) << 8) | bytes[7]!;
-    counter &= 0x7ff; // leave head-room so the counter rarely wraps
+    counter = (((r[o + 6]! & 0x0f) << 8) | r[o + 7]!) & 0x7ff; // head-room: rarely wraps
   }
-  bytes[0] = Math.floor(now / 2 ** 40) & 0xff;
-  bytes[1] = Math.floor(now / 2 ** 32) & 0xff;
-  bytes[2] = (now >>> 24) & 0xff;
-  bytes[3] = (now >>> 16) & 0xff;
-  bytes[4] = (now >>> 8) & 0xff;
-  bytes[5] = now & 0xff;
-  bytes[6] = 0x70 | ((counter >>> 8) & 0x0f);
-  bytes[7] = counter & 0xff;
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const high = Math.floor(now / 2 ** 32);
+  const low = now >>> 0;
+  let out =
+    HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]! + HEX[low >>> 24]! + HEX[(low >>> 16) & 0xff]!;
+  out += `-${HEX[(low >>> 8) & 0xff]}${HEX[low & 0xff]}-`;
+  out += HEX[0x70 | ((counter >>> 8) & 0x0f)]! + HEX[counter & 0xff]!;
+  out += `-${HEX[0x80 | (r[o + 8]! & 0x3f)]}${HEX[r[o + 9]!]}-`;
+  for (let i = 10; i < 16; i++) out += HEX[r[o + i]!];
+  return out;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

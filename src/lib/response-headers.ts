@@ -10,30 +10,16 @@ import type { Context } from "hono";
  * immutable (a response that came from `fetch()` or the Cache API).
  */
 export function setHeader(c: Context, name: string, value: string): void {
-  write(c, (h) => h.set(name, value));
+  writeHeaders(c, (h) => h.set(name, value));
 }
 
 /** Like {@link setHeader}, keeping existing values (`Vary`, `Link`). */
 export function appendHeader(c: Context, name: string, value: string): void {
-  write(c, (h) => h.append(name, value));
+  writeHeaders(c, (h) => h.append(name, value));
 }
 
-/**
- * Sets a fixed list of headers in one pass, and `unlessSet` only when the response
- * does not carry that header already (a page's own Content-Security-Policy).
- */
-export function setHeaders(
-  c: Context,
-  headers: readonly (readonly [string, string])[],
-  unlessSet?: readonly [string, string],
-): void {
-  write(c, (h) => {
-    for (const [name, value] of headers) h.set(name, value);
-    if (unlessSet && !h.has(unlessSet[0])) h.set(unlessSet[0], unlessSet[1]);
-  });
-}
-
-function write(c: Context, apply: (headers: Headers) => void): void {
+/** Several header writes in one pass (and at most one copy of the response). */
+export function writeHeaders(c: Context, apply: (headers: Headers) => void): void {
   try {
     apply(c.res.headers);
   } catch (error) {

@@ -6,7 +6,7 @@ import { clientIp } from "../lib/client-ip.ts";
 import { decrypt, keyringFor } from "../lib/crypto.ts";
 import { sha256Hex } from "../lib/encoding.ts";
 import { ApiError } from "../lib/problem.ts";
-import { increment } from "../observability/metrics.ts";
+import { authFailureReason, increment } from "../observability/metrics.ts";
 import { countFailure, peekFailures } from "../rate-limit/failures.ts";
 import { limiterStub, rateLimitHeaders, withBudget } from "../rate-limit/limiter.ts";
 import { POLICIES } from "../rate-limit/policies.ts";
@@ -94,6 +94,7 @@ export const authenticate = (): MiddlewareHandler<AppEnv> =>
       if (!(error instanceof ApiError)) throw error;
       c.set("authFailure", error);
       c.get("logFields").auth_failure = error.problem;
+      increment("auth_failures_total", { reason: authFailureReason(error) });
     }
     await next();
   };

@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { endTime, startTime } from "hono/timing";
 import type { AppEnv } from "../env.ts";
 import { clientIp } from "../lib/client-ip.ts";
 import { ApiError } from "../lib/problem.ts";
@@ -8,6 +7,7 @@ import { increment } from "../observability/metrics.ts";
 import { addListMember, checkLimit, rateLimitHeaders } from "../rate-limit/limiter.ts";
 import { POLICIES, type Policy, type PolicyName } from "../rate-limit/policies.ts";
 import type { Decision } from "../rate-limit/sliding-log.ts";
+import { recordTiming } from "./server-timing.ts";
 
 export interface RateLimitOptions {
   /** A named policy, or "auto": API key > user > IP, each with its own policy. */
@@ -80,12 +80,12 @@ export const rateLimit = ({
       resolved = { policy: POLICIES[policy], identity: who };
     }
     const { policy: p, identity: who } = resolved;
-    startTime(c, "limiter");
+    const asked = performance.now();
     let decision: Awaited<ReturnType<typeof checkLimit>>;
     try {
       decision = await checkLimit(c.env, `${p.name}:${who}`, p, cost);
     } catch (error) {
-      endTime(c, "limiter");
+      recordTiming(c, "limiter", performance.now() - asked);
       if (failClosed) {
         increment("ratelimit_fail_closed_total", { policy: p.name });
         c.get("logger").error("ratelimit_fail_closed", {
@@ -104,7 +104,7 @@ export const rateLimit = ({
       });
       return next();
     }
-    endTime(c, "limiter");
+    recordTiming(c, "limiter", performance.now() - asked);
     if (!decision.allowed) {
       throw rateLimited(
         p,

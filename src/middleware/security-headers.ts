@@ -1,6 +1,3 @@
-import type { MiddlewareHandler } from "hono";
-import { setHeaders } from "../lib/response-headers.ts";
-
 /** The strict default CSP for API responses: JSON needs no scripts, styles or frames. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
@@ -14,7 +11,9 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 /**
  * Security headers on every response: HSTS, `nosniff`, `X-Frame-Options:
  * DENY`, `Referrer-Policy` and, unless the page set its own (nonce-based) policy, the
- * strict API CSP — the set OWASP's REST Security Cheat Sheet asks of an API.
+ * strict API CSP — the set OWASP's REST Security Cheat Sheet asks of an API. Applied
+ * by the outermost middleware (src/middleware/request-context.ts) in the same pass as
+ * the request id.
  *
  * Headers that only mean something to a browser rendering a document (COOP/CORP,
  * Origin-Agent-Cluster, Permissions-Policy) are added by `htmlPage` to the HTML
@@ -25,8 +24,7 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
  * A fixed list written in one pass, not hono's `secureHeaders`: that one checks
  * `has()` before every `set()` to honour `overwrite: false`, and only the CSP needs it.
  */
-export const securityHeaders = (): MiddlewareHandler =>
-  async function securityHeaders(c, next) {
-    await next();
-    setHeaders(c, SECURITY_HEADERS, ["Content-Security-Policy", API_CSP]);
-  };
+export function applySecurityHeaders(headers: Headers): void {
+  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+  if (!headers.has("Content-Security-Policy")) headers.set("Content-Security-Policy", API_CSP);
+}

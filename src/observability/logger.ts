@@ -68,6 +68,8 @@ class JsonLogger implements Logger {
       route: string;
       path: string;
       status: number;
+      /** none | client | auth | ratelimit | platform (the metrics' label too). */
+      error_type: string;
       duration_ms: number;
       user_agent: string | undefined;
     },
@@ -83,6 +85,7 @@ class JsonLogger implements Logger {
       route: line.route,
       path: redactString(line.path),
       status: line.status,
+      error_type: line.error_type,
       duration_ms: line.duration_ms,
       user_agent: line.user_agent === undefined ? undefined : redactString(line.user_agent),
     };

@@ -1,3 +1,5 @@
+import { toHex } from "../lib/encoding.ts";
+
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): we continue an inbound
  * trace or start one, and mint our own span id so outbound calls and queued jobs
@@ -16,13 +18,6 @@ export interface TraceContext {
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-const hex = (bytes: Uint8Array, from: number, to: number): string => {
-  let out = "";
-  for (let i = from; i < to; i++) out += HEX[bytes[i]!];
-  return out;
-};
-
 /** Parses a traceparent header; returns null for anything the spec says to ignore. */
 function parseTraceparent(
   header: string | null | undefined,
@@ -37,13 +32,20 @@ function parseTraceparent(
   return { traceId, spanId, flags: Number.parseInt(flags, 16) };
 }
 
-/** Continues the inbound trace (if valid) or starts a new sampled one. */
-export function startSpan(inbound: string | null | undefined): TraceContext {
+/** Random bytes a span needs: its span id (8), then a new trace's id (16). */
+export const SPAN_RANDOM_BYTES = 24;
+
+/**
+ * Continues the inbound trace (if valid) or starts a new sampled one. `random` is
+ * {@link SPAN_RANDOM_BYTES} bytes the caller drew (the request's one draw), or none.
+ */
+export function startSpan(
+  inbound: string | null | undefined,
+  random: Uint8Array = crypto.getRandomValues(new Uint8Array(SPAN_RANDOM_BYTES)),
+): TraceContext {
   const parent = parseTraceparent(inbound);
-  // One draw for both ids (the span id's 8 bytes, then a trace id's 16 if needed).
-  const random = crypto.getRandomValues(new Uint8Array(parent ? 8 : 24));
-  const spanId = hex(random, 0, 8);
-  const traceId = parent?.traceId ?? hex(random, 8, 24);
+  const spanId = toHex(random, 0, 8);
+  const traceId = parent?.traceId ?? toHex(random, 8, 24);
   const sampled = parent ? (parent.flags & 1) === 1 : true;
   return {
     traceId,

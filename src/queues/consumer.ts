@@ -5,8 +5,10 @@ import { type JobRow, jobs } from "../db/schema.ts";
 import { type Bindings, loadConfig } from "../env.ts";
 import { nowIso } from "../lib/ids.ts";
 import { systemWrite } from "../lib/mutate.ts";
+import { flusher } from "../observability/flush.ts";
 import { createLogger } from "../observability/logger.ts";
-import { increment } from "../observability/metrics.ts";
+import { increment, observe } from "../observability/metrics.ts";
+import { reportDeadLetter, reportJobFailure } from "../observability/sentry.ts";
 import { enqueueJobs, type JobMessage } from "./enqueue.ts";
 import { jobMessageSchema, jobsByType } from "./registry.ts";
 
@@ -93,6 +95,12 @@ async function consumeJobs(
       continue;
     }
     const definition = jobsByType.get(body.type)!;
+    const started = Date.now();
+    observe(
+      "queue_lag_seconds",
+      { type: body.type },
+      Math.max(0, started - Date.parse(body.enqueued_at)) / 1000,
+    );
     try {
       const result = await definition.handle({
         jobId: body.job_id,
@@ -117,6 +125,7 @@ async function consumeJobs(
         .update(jobs)
         .set({ status: "succeeded", result, lastError: null, finishedAt: now, updatedAt: now })
         .where(eq(jobs.id, job.id));
+      observe("job_duration_seconds", { type: body.type }, (Date.now() - started) / 1000);
       increment("jobs_total", { type: body.type, outcome: "succeeded" });
       logger.info("job succeeded", { attempt: message.attempts });
       message.ack();
@@ -132,7 +141,14 @@ async function consumeJobs(
           ...(last ? { finishedAt: now } : {}),
         })
         .where(eq(jobs.id, job.id));
+      observe("job_duration_seconds", { type: body.type }, (Date.now() - started) / 1000);
       increment("jobs_total", { type: body.type, outcome: last ? "dead" : "retried" });
+      reportJobFailure(env, error, {
+        type: body.type,
+        jobId: body.job_id,
+        attempt: message.attempts,
+        last,
+      });
       logger.warn(
         last ? "job failed for the last time; dead-lettering" : "job failed; will retry",
         {
@@ -179,6 +195,7 @@ async function consumeDeadLetters(
     }
     await unit.commit();
     increment("jobs_dead_lettered_total");
+    reportDeadLetter(env, { type: typeof body?.type === "string" ? body.type : "unknown", jobId });
     message.ack();
   }
 }
@@ -189,6 +206,11 @@ export async function handleQueue(
   env: Bindings,
   ctx: ExecutionContext,
 ): Promise<void> {
-  if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env, ctx);
-  else await consumeJobs(batch, env, ctx);
+  try {
+    if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env, ctx);
+    else await consumeJobs(batch, env, ctx);
+  } finally {
+    // The batch's job counts go to the METRICS object after the batch, off its path.
+    ctx.waitUntil(flusher.flush(env.METRICS));
+  }
 }

@@ -330,6 +330,7 @@ describe("failures never leak internals", () => {
         ENVIRONMENT: "production",
         JWT_SECRET: DEVELOPMENT_DEFAULTS.JWT_SECRET,
         ENCRYPTION_KEY: DEVELOPMENT_DEFAULTS.ENCRYPTION_KEY,
+        METRICS_TOKEN: "mT7kQ2vX9pL4rZ8wN3cB6yH1",
         TURNSTILE_SECRET: "real-secret",
       },
       "/health/ready",

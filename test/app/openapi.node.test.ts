@@ -65,11 +65,12 @@ describe("OpenAPI document", () => {
     expect(result.valid).toBe(true);
   });
 
-  it("declares both security schemes and the Problem schema", async () => {
+  it("declares the security schemes (users' and the metrics scraper's) and the Problem schema", async () => {
     const doc = await document();
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
       "apiKeyAuth",
       "bearerAuth",
+      "metricsToken",
     ]);
     expect(doc.components.schemas.Problem).toBeDefined();
   });
@@ -111,8 +112,8 @@ describe("OpenAPI document", () => {
         ).toEqual({ $ref: "#/components/schemas/Problem" });
       }
     }
-    // /health/live, /health/ready, /status.json, /status/feed.atom
-    expect(groups.ops).toBe(4);
+    // /health/live, /health/ready, /metrics, /status.json, /status/feed.atom
+    expect(groups.ops).toBe(5);
     expect(groups.publicApi).toBeGreaterThanOrEqual(5);
     expect(groups.securedApi).toBeGreaterThan(20);
   });

@@ -562,6 +562,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -796,15 +805,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
             input: {
@@ -1459,8 +1459,277 @@ export type AppSchema = {
             status: 200;
         };
     };
+    "/api/v2/admin/alerts": {
+        $get: {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    metric: "errors_4xx" | "errors_5xx" | "requests";
+                    status: "cleared" | "open";
+                    value: number;
+                    mean: number;
+                    z_score: number;
+                    threshold: number;
+                    raised_at: string;
+                    cleared_at: string | null;
+                    message: string;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
     "/api/v2/admin/cache/purge": {
         $post: {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 json: {
                     tags?: string[] | undefined;
@@ -1691,27 +1960,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
-                };
-            };
-            output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
-                };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            outputFormat: "json";
-            status: 200;
         };
     };
     "/api/v2/admin/incidents": {
@@ -3194,14 +3442,6 @@ export type AppSchema = {
         $get: {
             input: {};
             output: {
-                deny: string[];
-                updated_at: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {};
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -3359,20 +3599,16 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $put: {
-            input: {
-                json: {
-                    deny: string[];
-                };
-            };
+        } | {
+            input: {};
             output: {
                 deny: string[];
                 updated_at: string | null;
             };
             outputFormat: "json";
             status: 200;
-        } | {
+        };
+        $put: {
             input: {
                 json: {
                     deny: string[];
@@ -3592,6 +3828,243 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    deny: string[];
+                };
+            };
+            output: {
+                deny: string[];
+                updated_at: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/api/v2/admin/stats": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                generated_at: string;
+                users: {
+                    total: number;
+                    by_role: {
+                        [x: string]: number;
+                    };
+                };
+                servers: {
+                    total: number;
+                    by_status: {
+                        [x: string]: number;
+                    };
+                    by_environment: {
+                        [x: string]: number;
+                    };
+                };
+                submissions_per_day: {
+                    date: string;
+                    count: number;
+                }[];
+                requests_per_minute: {
+                    minute: string;
+                    requests: number;
+                    errors_4xx: number;
+                    errors_5xx: number;
+                }[];
+                cache: {
+                    hits: number;
+                    misses: number;
+                    hit_ratio: number | null;
+                };
+                rate_limited: {
+                    total: number;
+                    last_hour: number;
+                };
+                jobs: {
+                    queued: number;
+                    failed: number;
+                    recent_failures: {
+                        id: string;
+                        type: string;
+                        error: string;
+                        failed_at: string;
+                    }[];
+                };
+                webhooks: {
+                    deliveries: number;
+                    succeeded: number;
+                    success_rate: number | null;
+                    failing_endpoints: {
+                        id: string;
+                        url: string;
+                        consecutive_failures: number;
+                        disabled: boolean;
+                    }[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/status-tags": {
@@ -3771,6 +4244,15 @@ export type AppSchema = {
     };
     "/api/v2/admin/status-tags/:tag": {
         $delete: {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
             input: {
                 param: {
                     tag: string;
@@ -3990,15 +4472,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    tag: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $put: {
             input: {
@@ -4818,6 +5291,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -5032,15 +5514,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
@@ -6074,6 +6547,15 @@ export type AppSchema = {
                     refresh_token: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -6228,15 +6710,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
     };
     "/api/v2/auth/me": {
@@ -6425,6 +6898,21 @@ export type AppSchema = {
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
+        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -6714,21 +7202,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 302;
         };
     };
     "/api/v2/auth/refresh": {
@@ -7445,6 +7918,21 @@ export type AppSchema = {
                     sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 304;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -7725,21 +8213,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 304;
         };
         $post: {
             input: {
@@ -8065,6 +8538,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -8299,7 +8781,8 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -8307,9 +8790,8 @@ export type AppSchema = {
             };
             output: {};
             outputFormat: string;
-            status: 204;
-        };
-        $get: {
+            status: 304;
+        } | {
             input: {
                 param: {
                     id: string;
@@ -8552,15 +9034,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 304;
         };
         $patch: {
             input: {
@@ -10981,6 +11454,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -11215,15 +11697,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
             input: {
@@ -12294,6 +12767,15 @@ export type AppSchema = {
                     id: string;
                 };
             };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
             output: {
                 type: string;
                 title: string;
@@ -12528,15 +13010,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 204;
         };
         $get: {
             input: {
@@ -14370,6 +14843,16 @@ export type AppSchema = {
                         latency_ms: number;
                         error?: string | undefined;
                     };
+                    metrics: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
+                    queue: {
+                        status: "error" | "ok";
+                        latency_ms: number;
+                        error?: string | undefined;
+                    };
                     audit_sealing: {
                         status: "degraded" | "error" | "ok";
                         latency_ms: number;
@@ -14380,6 +14863,78 @@ export type AppSchema = {
                 };
             };
             outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/metrics": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: string;
+            outputFormat: "text";
             status: 200;
         };
     };

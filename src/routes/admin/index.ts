@@ -1,4 +1,5 @@
 import { createRouter } from "../../lib/create-router.ts";
+import { listAlertsHandler, listAlertsRoute } from "./alerts.ts";
 import { purgeHandler, purgeRoute } from "./cache-purge.ts";
 import {
   createIncidentHandler,
@@ -18,6 +19,7 @@ import {
   putIpRulesHandler,
   putIpRulesRoute,
 } from "./ip-rules.ts";
+import { statsHandler, statsRoute } from "./stats.ts";
 import {
   listStatusTagsHandler,
   listStatusTagsRoute,
@@ -38,4 +40,6 @@ export const adminRouter = createRouter()
   .openapi(postIncidentUpdateRoute, postIncidentUpdateHandler)
   .openapi(listStatusTagsRoute, listStatusTagsHandler)
   .openapi(publishStatusTagRoute, publishStatusTagHandler)
-  .openapi(unpublishStatusTagRoute, unpublishStatusTagHandler);
+  .openapi(unpublishStatusTagRoute, unpublishStatusTagHandler)
+  .openapi(statsRoute, statsHandler)
+  .openapi(listAlertsRoute, listAlertsHandler);

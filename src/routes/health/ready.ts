@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env.ts";
 import { timedCheck } from "../../lib/deadline.ts";
 import { jsonContent, opsErrors } from "../../lib/openapi.ts";
 import { ApiError } from "../../lib/problem.ts";
+import { metricsStub } from "../../observability/flush.ts";
 import { limiterStub } from "../../rate-limit/limiter.ts";
 import { sealingLag } from "../../services/audit/seal.ts";
 
@@ -34,6 +35,10 @@ export const ReadySchema = z
       r2_files: CheckSchema,
       r2_backups: CheckSchema,
       rate_limiter: CheckSchema.openapi({ description: "The RateLimiter Durable Object" }),
+      metrics: CheckSchema.openapi({ description: "The METRICS Durable Object" }),
+      queue: CheckSchema.openapi({
+        description: "The JOBS queue producer (its backlog is read; nothing is sent)",
+      }),
       audit_sealing: AuditSealingSchema,
     }),
   })
@@ -46,7 +51,7 @@ export const readyRoute = createRoute({
   operationId: "getReadiness",
   summary: "Readiness: every dependency answers, with its latency",
   description:
-    "Checks D1, KV and audit sealing, each within its own 2-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
+    "Checks D1, KV, both R2 buckets, the RateLimiter and METRICS Durable Objects, the job queue and audit sealing, each within its own 1-second budget, and reports each one's latency. A 503 names the dependency that failed: take the instance out of rotation rather than restart it. Audit entries left unsealed for over a minute make the answer degraded, still 200.",
   responses: {
     200: jsonContent(ReadySchema, "Every dependency is reachable"),
     ...opsErrors("service_unavailable"),
@@ -54,7 +59,7 @@ export const readyRoute = createRoute({
 });
 
 /** Per-dependency budget: a hung binding must not hold the probe until the request timeout. */
-export const CHECK_TIMEOUT_MS = 2_000;
+export const CHECK_TIMEOUT_MS = 1_000;
 
 type Check = z.infer<typeof CheckSchema>;
 
@@ -86,17 +91,21 @@ async function auditSealing(c: Parameters<typeof readyHandler>[0]) {
 }
 
 export const readyHandler: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
-  const [d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing] = await Promise.all([
-    probe(() => ping(c.get("db"))),
-    probe(() => c.env.CACHE.get("health:probe")),
-    // A HEAD of a key that need not exist: a round trip to the bucket, nothing read.
-    probe(() => c.env.FILES.head("health/probe")),
-    probe(() => c.env.BACKUPS.head("health/probe")),
-    // A read-only RPC (peek changes no window) to an object of its own.
-    probe(() => limiterStub(c.env, "health:probe").peek(1, 1_000)),
-    auditSealing(c),
-  ]);
-  const checks = { d1, kv, r2_files, r2_backups, rate_limiter, audit_sealing };
+  const [d1, kv, r2_files, r2_backups, rate_limiter, metrics, queue, audit_sealing] =
+    await Promise.all([
+      probe(() => ping(c.get("db"))),
+      probe(() => c.env.CACHE.get("health:probe")),
+      // A HEAD of a key that need not exist: a round trip to the bucket, nothing read.
+      probe(() => c.env.FILES.head("health/probe")),
+      probe(() => c.env.BACKUPS.head("health/probe")),
+      // A read-only RPC (peek changes no window) to an object of its own.
+      probe(() => limiterStub(c.env, "health:probe").peek(1, 1_000)),
+      probe(() => metricsStub(c.env.METRICS).ping()),
+      // The producer's backlog metrics: a round trip to the queue that enqueues nothing.
+      probe(() => c.env.JOBS.metrics()),
+      auditSealing(c),
+    ]);
+  const checks = { d1, kv, r2_files, r2_backups, rate_limiter, metrics, queue, audit_sealing };
   c.header("Cache-Control", "no-store");
   const failed = Object.entries(checks).filter(([, check]) => check.status === "error");
   if (failed.length) {

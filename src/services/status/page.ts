@@ -9,7 +9,7 @@ import {
 import { nowIso } from "../../lib/ids.ts";
 import type { DayDto, IncidentDto, StatusDto, SubjectDto } from "../../routes/status/schemas.ts";
 import { incidentsForPage } from "../incidents/incidents.ts";
-import { openAlertIncidents } from "./alerts.ts";
+import { alertIncidents } from "./alerts.ts";
 import { HISTORY_DAYS, lastDays } from "./rollup.ts";
 
 export const COMPONENT_NAMES: Record<StatusComponent, string> = {
@@ -22,6 +22,8 @@ export const COMPONENT_NAMES: Record<StatusComponent, string> = {
 
 /** A day below this uptime is an outage day on the bars; above it (but not 100 %), partial. */
 export const PARTIAL_UPTIME = 0.95;
+/** Past incidents shown: the newest resolved in the last 90 days. */
+const RECENT_LIMIT = 20;
 /** A component whose last check is older than this is `unknown` (the cron probes every 5 minutes). */
 const STALE_MS = 15 * 60 * 1000;
 
@@ -97,6 +99,7 @@ function tagState(counts: Record<string, number>): State {
 /** Everything the public status page shows, as `/status.json` serves it. */
 export async function loadStatus(db: Database, now = Date.now()): Promise<StatusDto> {
   const days = lastDays(now, HISTORY_DAYS);
+  const since = nowIso(now - HISTORY_DAYS * 24 * 60 * 60 * 1000);
   const published = await db
     .select()
     .from(statusPageTags)
@@ -135,8 +138,8 @@ export async function loadStatus(db: Database, now = Date.now()): Promise<Status
           )})
           group by t.value, s.status`)
       : Promise.resolve([]),
-    incidentsForPage(db, nowIso(now - HISTORY_DAYS * 24 * 60 * 60 * 1000)),
-    openAlertIncidents(db),
+    incidentsForPage(db, since),
+    alertIncidents(db, since),
   ]);
   const current = new Map(latest.map((l) => [l.component, l.status]));
   const rowsOf = (kind: string, subject: string) =>
@@ -166,7 +169,11 @@ export async function loadStatus(db: Database, now = Date.now()): Promise<Status
       days,
     );
   });
-  const active = [...alerts, ...incidents.active];
+  const active = [...alerts.active, ...incidents.active];
+  // Resolved incidents and cleared alerts, one history, newest first.
+  const recent = [...incidents.recent, ...alerts.recent]
+    .sort((a, b) => (b.resolved_at ?? "").localeCompare(a.resolved_at ?? ""))
+    .slice(0, RECENT_LIMIT);
   // An admin's word beats the probes: a major incident marks what it affects degraded
   // at least, a critical one as an outage, even while the checks still pass.
   const floor = (i: IncidentDto): State =>
@@ -184,6 +191,6 @@ export async function loadStatus(db: Database, now = Date.now()): Promise<Status
     state: worst([...components, ...tags].map((s) => s.state).concat(general)),
     components,
     tags,
-    incidents: { active, recent: incidents.recent },
+    incidents: { active, recent },
   };
 }

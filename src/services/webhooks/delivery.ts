@@ -14,6 +14,7 @@ import { keyringFor } from "../../lib/crypto.ts";
 import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import type { WriteUnit } from "../../lib/mutate.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { increment } from "../../observability/metrics.ts";
 import { CircuitOpenError, OutboundUrlRefusedError, resilientFetch } from "../../outbound/fetch.ts";
 import { urlPolicy } from "../../outbound/url-policy.ts";
 import { attemptJobId, DELIVER_JOB } from "./job-names.ts";
@@ -261,6 +262,7 @@ export async function attemptDelivery(ctx: AttemptContext): Promise<Record<strin
       .returning({ id: webhookAttempts.id }),
   );
   if (!(await unit.commit())(inserted).length) return { attempt, replayed: true };
+  increment("webhook_deliveries_total", { outcome: status === "pending" ? "retried" : status });
 
   if (next) {
     try {

@@ -31,6 +31,7 @@ describe("GET /health/live", () => {
       expect(body.errors).toEqual([
         { path: "JWT_SECRET", message: "JWT_SECRET is not set" },
         { path: "ENCRYPTION_KEY", message: "ENCRYPTION_KEY must be base64 of exactly 32 bytes" },
+        { path: "METRICS_TOKEN", message: "METRICS_TOKEN is not set" },
         { path: "TURNSTILE_SECRET", message: "TURNSTILE_SECRET is not set" },
         { path: "REQUEST_TIMEOUT_MS", message: "REQUEST_TIMEOUT_MS must be a number" },
       ]);
@@ -38,18 +39,18 @@ describe("GET /health/live", () => {
     }
   });
 
-  it("staging boots without METRICS_TOKEN (nothing reads it yet) but not without TURNSTILE_SECRET (submissions read it)", async () => {
+  it("staging boots with its feature secrets, and not without METRICS_TOKEN (/metrics reads it) or TURNSTILE_SECRET (submissions read it)", async () => {
     const { PRODUCTION_VARS } = await import("../../helpers.ts");
-    const staging = { ...PRODUCTION_VARS, ENVIRONMENT: "staging", METRICS_TOKEN: undefined };
+    const staging = { ...PRODUCTION_VARS, ENVIRONMENT: "staging" };
     const res = await fetchWith(staging, "/health/ready");
     expect(res.status, `body: ${await res.clone().text()}`).toBe(200);
-    const body = await expectProblem(
-      await fetchWith({ ...staging, TURNSTILE_SECRET: undefined }, "/health/ready"),
-      500,
-      "misconfigured",
-    );
-    expect(body.errors).toEqual([
-      { path: "TURNSTILE_SECRET", message: "TURNSTILE_SECRET is not set" },
-    ]);
+    for (const secret of ["METRICS_TOKEN", "TURNSTILE_SECRET"]) {
+      const body = await expectProblem(
+        await fetchWith({ ...staging, [secret]: undefined }, "/health/ready"),
+        500,
+        "misconfigured",
+      );
+      expect(body.errors).toEqual([{ path: secret, message: `${secret} is not set` }]);
+    }
   });
 });
