@@ -562,15 +562,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -805,6 +796,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -4249,15 +4249,6 @@ export type AppSchema = {
                     tag: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    tag: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -4472,6 +4463,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $put: {
             input: {
@@ -5291,15 +5291,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -5514,6 +5505,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/api-keys/:id/rotate": {
@@ -6547,15 +6547,6 @@ export type AppSchema = {
                     refresh_token: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                json: {
-                    refresh_token: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -6710,6 +6701,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                json: {
+                    refresh_token: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
     };
     "/api/v2/auth/me": {
@@ -6898,21 +6898,6 @@ export type AppSchema = {
     };
     "/api/v2/auth/oauth/:provider": {
         $get: {
-            input: {
-                param: {
-                    provider: "github" | "google";
-                };
-                query: {
-                    [x: string]: unknown;
-                    code?: string | undefined;
-                    state?: string | undefined;
-                    error?: string | undefined;
-                };
-            };
-            output: {};
-            outputFormat: string;
-            status: 302;
-        } | {
             input: {
                 param: {
                     provider: "github" | "google";
@@ -7202,6 +7187,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    provider: "github" | "google";
+                };
+                query: {
+                    [x: string]: unknown;
+                    code?: string | undefined;
+                    state?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 302;
         };
     };
     "/api/v2/auth/refresh": {
@@ -7918,21 +7918,6 @@ export type AppSchema = {
                     sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 304;
-        } | {
-            input: {
-                query: {
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                    environment?: "development" | "production" | "staging" | undefined;
-                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
-                    tag?: string | undefined;
-                    q?: string | undefined;
-                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -8213,6 +8198,21 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    environment?: "development" | "production" | "staging" | undefined;
+                    status?: "degraded" | "down" | "unknown" | "up" | undefined;
+                    tag?: string | undefined;
+                    q?: string | undefined;
+                    sort?: "-created_at" | "-name" | "created_at" | "name" | undefined;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $post: {
             input: {
@@ -8538,15 +8538,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -8781,8 +8772,7 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        };
-        $get: {
+        } | {
             input: {
                 param: {
                     id: string;
@@ -8790,8 +8780,9 @@ export type AppSchema = {
             };
             output: {};
             outputFormat: string;
-            status: 304;
-        } | {
+            status: 204;
+        };
+        $get: {
             input: {
                 param: {
                     id: string;
@@ -9034,6 +9025,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 304;
         };
         $patch: {
             input: {
@@ -11454,15 +11454,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -11697,6 +11688,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -12767,15 +12767,6 @@ export type AppSchema = {
                     id: string;
                 };
             };
-            output: {};
-            outputFormat: string;
-            status: 204;
-        } | {
-            input: {
-                param: {
-                    id: string;
-                };
-            };
             output: {
                 type: string;
                 title: string;
@@ -13010,6 +13001,15 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
         };
         $get: {
             input: {
@@ -14869,6 +14869,11 @@ export type AppSchema = {
     "/metrics": {
         $get: {
             input: {};
+            output: string;
+            outputFormat: "text";
+            status: 200;
+        } | {
+            input: {};
             output: {
                 type: string;
                 title: string;
@@ -14931,11 +14936,6 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
-            input: {};
-            output: string;
-            outputFormat: "text";
-            status: 200;
         };
     };
     "/status.json": {
