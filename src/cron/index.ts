@@ -9,6 +9,7 @@ import { sweepUnsentJobs } from "../queues/enqueue.ts";
 import { startAuditArchive, startDrill, startNightlyBackup } from "./backups.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { enqueueProbes } from "./probes.ts";
+import { recordStatusHistory } from "./status-history.ts";
 
 export interface CronRun {
   env: Bindings;
@@ -27,12 +28,15 @@ export const CRON_TASKS: Record<string, { name: string; run: CronTask }> = {
     name: "health-probes",
     // Also the safety net of the write path: jobs committed but never sent are
     // sent, and the audit sequencer is woken in case every other wake-up was lost.
-    run: async ({ env, traceparent }) => {
+    // It also probes the platform's components and rolls the probe history up by
+    // day for the status page.
+    run: async ({ env, traceparent, logger }) => {
       const db = getDatabase(env);
       const probes = await enqueueProbes(db, env.JOBS, traceparent);
       const resent = await sweepUnsentJobs(db, env.JOBS);
       await requestSeal(env.AUDIT_SEQUENCER);
-      return { ...probes, unsent_jobs_resent: resent };
+      const status = await recordStatusHistory(env, logger);
+      return { ...probes, unsent_jobs_resent: resent, ...status };
     },
   },
   "0 4 * * *": {

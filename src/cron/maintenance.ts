@@ -5,6 +5,8 @@ import { deleteOldExports, EXPORT_KEEP_MS } from "../services/submissions/export
 import { deleteExpired } from "../services/submissions/store.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
+/** Status-page history older than this is deleted (the page shows 90 days). */
+const STATUS_KEEP_DAYS = 100;
 /** Rows per DELETE and DELETEs per table per run: a run never exceeds the Worker's limits. */
 const BATCH = 500;
 const MAX_ROUNDS = 20;
@@ -79,6 +81,17 @@ export async function runMaintenance(
       db,
       "webhook_deliveries",
       sql`created_at < ${at(30 * DAY)}`,
+    ),
+    // The status page shows 90 days; a few more are kept for late roll-ups.
+    component_checks: await deleteInBatches(
+      db,
+      "component_checks",
+      sql`checked_at < ${at(STATUS_KEEP_DAYS * DAY)}`,
+    ),
+    probe_daily: await deleteInBatches(
+      db,
+      "probe_daily",
+      sql`day < ${at(STATUS_KEEP_DAYS * DAY).slice(0, 10)}`,
     ),
     webhook_events: await deleteInBatches(
       db,

@@ -3,6 +3,7 @@ import {
   check,
   index,
   integer,
+  primaryKey,
   real,
   sqliteTable,
   text,
@@ -291,7 +292,11 @@ export const serverChecks = sqliteTable(
     error: text("error"),
     checkedAt: text("checked_at").notNull(),
   },
-  (t) => [index("server_checks_server_idx").on(t.serverId, t.checkedAt, t.id)],
+  (t) => [
+    index("server_checks_server_idx").on(t.serverId, t.checkedAt, t.id),
+    // The status page's daily roll-up reads one day of checks across all servers.
+    index("server_checks_checked_idx").on(t.checkedAt),
+  ],
 );
 
 export const emailOutbox = sqliteTable(
@@ -572,6 +577,119 @@ export const auditArchives = sqliteTable(
 );
 
 export type AuditArchiveRow = typeof auditArchives.$inferSelect;
+
+/** The platform's own parts, shown on the public status page and probed by the cron. */
+export const STATUS_COMPONENTS = ["api", "database", "cache", "storage", "queue"] as const;
+export type StatusComponent = (typeof STATUS_COMPONENTS)[number];
+
+/** One probe of a platform component by the `*\/5` cron (the raw history of the status page). */
+export const componentChecks = sqliteTable(
+  "component_checks",
+  {
+    id: text("id").primaryKey(),
+    component: text("component", { enum: STATUS_COMPONENTS }).notNull(),
+    status: text("status", { enum: CHECK_STATUSES }).notNull(),
+    latencyMs: integer("latency_ms"),
+    error: text("error"),
+    checkedAt: text("checked_at").notNull(),
+  },
+  (t) => [
+    index("component_checks_component_idx").on(t.component, t.checkedAt),
+    index("component_checks_checked_idx").on(t.checkedAt),
+  ],
+);
+
+export const PROBE_SUBJECTS = ["component", "server", "tag"] as const;
+export type ProbeSubject = (typeof PROBE_SUBJECTS)[number];
+
+/**
+ * Daily roll-up of probe history (UTC days), kept by the cron: the status page's
+ * 90-day bars read these rows, never the raw checks. A day is recomputed whole from
+ * the raw checks, so re-running the roll-up for a day gives the same row.
+ */
+export const probeDaily = sqliteTable(
+  "probe_daily",
+  {
+    kind: text("kind", { enum: PROBE_SUBJECTS }).notNull(),
+    /** Component name, server id or tag. */
+    subject: text("subject").notNull(),
+    /** `YYYY-MM-DD` (UTC). */
+    day: text("day").notNull(),
+    checks: integer("checks").notNull(),
+    /** Checks that found the subject serving (`up` or `degraded`). */
+    successes: integer("successes").notNull(),
+    degraded: integer("degraded").notNull(),
+    /** Nearest-rank percentiles of the day's measured latencies; null when none was measured. */
+    p50Ms: integer("p50_ms"),
+    p95Ms: integer("p95_ms"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.subject, t.day] }),
+    index("probe_daily_day_idx").on(t.day),
+  ],
+);
+
+/** Server tags an admin published on the public status page. */
+export const statusPageTags = sqliteTable("status_page_tags", {
+  tag: text("tag").primaryKey(),
+  /** What the page calls the group (defaults to the tag). */
+  displayName: text("display_name").notNull(),
+  publishedBy: text("published_by"),
+  ...timestamps,
+});
+
+export const INCIDENT_STATUSES = ["investigating", "identified", "monitoring", "resolved"] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export const INCIDENT_IMPACTS = ["none", "minor", "major", "critical"] as const;
+export type IncidentImpact = (typeof INCIDENT_IMPACTS)[number];
+
+/** Incidents posted by admins on the public status page. */
+export const incidents = sqliteTable(
+  "incidents",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    status: text("status", { enum: INCIDENT_STATUSES }).notNull(),
+    impact: text("impact", { enum: INCIDENT_IMPACTS }).notNull(),
+    /** The affected component or published tag; both null: the service as a whole. */
+    component: text("component", { enum: STATUS_COMPONENTS }),
+    tag: text("tag"),
+    createdBy: text("created_by"),
+    resolvedAt: text("resolved_at"),
+    /** Bumped by every change: the ETag. */
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    index("incidents_created_idx").on(t.createdAt, t.id),
+    index("incidents_status_idx").on(t.status, t.createdAt),
+    check(
+      "incidents_status_check",
+      sql`${t.status} in ('investigating', 'identified', 'monitoring', 'resolved')`,
+    ),
+    check("incidents_impact_check", sql`${t.impact} in ('none', 'minor', 'major', 'critical')`),
+  ],
+);
+
+/** An incident's timeline: each update states the status it moved the incident to. */
+export const incidentUpdates = sqliteTable(
+  "incident_updates",
+  {
+    id: text("id").primaryKey(),
+    incidentId: text("incident_id")
+      .notNull()
+      .references(() => incidents.id, { onDelete: "cascade" }),
+    status: text("status", { enum: INCIDENT_STATUSES }).notNull(),
+    message: text("message").notNull(),
+    createdBy: text("created_by"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("incident_updates_incident_idx").on(t.incidentId, t.createdAt, t.id)],
+);
+
+export type IncidentRow = typeof incidents.$inferSelect;
+export type IncidentUpdateRow = typeof incidentUpdates.$inferSelect;
 export const ALERT_METRICS = ["requests", "errors_4xx", "errors_5xx"] as const;
 export type AlertMetric = (typeof ALERT_METRICS)[number];
 export const ALERT_STATUSES = ["open", "cleared"] as const;

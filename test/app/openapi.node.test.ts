@@ -112,7 +112,8 @@ describe("OpenAPI document", () => {
         ).toEqual({ $ref: "#/components/schemas/Problem" });
       }
     }
-    expect(groups.ops).toBe(3); // /health/live, /health/ready, /metrics
+    // /health/live, /health/ready, /metrics, /status.json, /status/feed.atom
+    expect(groups.ops).toBe(5);
     expect(groups.publicApi).toBeGreaterThanOrEqual(5);
     expect(groups.securedApi).toBeGreaterThan(20);
   });

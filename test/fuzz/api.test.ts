@@ -263,7 +263,11 @@ async function judge(op: Operation, p: Planned, url: string, res: Response) {
     if (documented.schema) {
       if (!contentType.startsWith(documented.mediaType ?? "application/json"))
         problems.push(`content type ${contentType}, documented ${documented.mediaType}`);
-      if (!conforms(documented.schema, json))
+      // Only JSON bodies are parsed; others (the Atom feed) are checked by their own tests.
+      if (
+        /json/.test(documented.mediaType ?? "application/json") &&
+        !conforms(documented.schema, json)
+      )
         problems.push("body does not match the documented schema");
     } else if (text) problems.push("a body where none is documented");
   }

@@ -1469,31 +1469,6 @@ export type AppSchema = {
                 };
             };
             output: {
-                data: {
-                    id: string;
-                    metric: "errors_4xx" | "errors_5xx" | "requests";
-                    status: "cleared" | "open";
-                    value: number;
-                    mean: number;
-                    z_score: number;
-                    threshold: number;
-                    raised_at: string;
-                    cleared_at: string | null;
-                    message: string;
-                }[];
-                next_cursor: string | null;
-            };
-            outputFormat: "json";
-            status: 200;
-        } | {
-            input: {
-                query: {
-                    status?: "cleared" | "open" | undefined;
-                    limit?: unknown;
-                    cursor?: string | undefined;
-                };
-            };
-            output: {
                 type: string;
                 title: string;
                 status: number;
@@ -1705,10 +1680,56 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        } | {
+            input: {
+                query: {
+                    status?: "cleared" | "open" | undefined;
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    metric: "errors_4xx" | "errors_5xx" | "requests";
+                    status: "cleared" | "open";
+                    value: number;
+                    mean: number;
+                    z_score: number;
+                    threshold: number;
+                    raised_at: string;
+                    cleared_at: string | null;
+                    message: string;
+                }[];
+                next_cursor: string | null;
+            };
+            outputFormat: "json";
+            status: 200;
         };
     };
     "/api/v2/admin/cache/purge": {
         $post: {
+            input: {
+                json: {
+                    tags?: string[] | undefined;
+                    urls?: string[] | undefined;
+                };
+            };
+            output: {
+                local: {
+                    urls: number;
+                    deleted: number;
+                    tags: string[];
+                };
+                global: {
+                    status: "failed" | "purged" | "skipped";
+                    reason?: string | undefined;
+                    error?: string | undefined;
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
             input: {
                 json: {
                     tags?: string[] | undefined;
@@ -1939,27 +1960,1482 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
-        } | {
+        };
+    };
+    "/api/v2/admin/incidents": {
+        $get: {
             input: {
-                json: {
-                    tags?: string[] | undefined;
-                    urls?: string[] | undefined;
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
                 };
             };
             output: {
-                local: {
-                    urls: number;
-                    deleted: number;
-                    tags: string[];
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
                 };
-                global: {
-                    status: "failed" | "purged" | "skipped";
-                    reason?: string | undefined;
-                    error?: string | undefined;
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
                 };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                query: {
+                    limit?: unknown;
+                    cursor?: string | undefined;
+                    status?: "open" | "resolved" | undefined;
+                };
+            };
+            output: {
+                data: {
+                    id: string;
+                    source: "alert" | "manual";
+                    title: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    impact: "critical" | "major" | "minor" | "none";
+                    component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                    tag: string | null;
+                    created_at: string;
+                    updated_at: string;
+                    resolved_at: string | null;
+                    updates: {
+                        id: string;
+                        status: "identified" | "investigating" | "monitoring" | "resolved";
+                        message: string;
+                        created_at: string;
+                    }[];
+                }[];
+                next_cursor: string | null;
             };
             outputFormat: "json";
             status: 200;
+        };
+        $post: {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    title: string;
+                    impact: "critical" | "major" | "minor" | "none";
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 201;
+        };
+    };
+    "/api/v2/admin/incidents/:id": {
+        $get: {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+        $patch: {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    title?: string | undefined;
+                    impact?: "critical" | "major" | "minor" | "none" | undefined;
+                    component?: "api" | "cache" | "database" | "queue" | "storage" | null | undefined;
+                    tag?: string | null | undefined;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/api/v2/admin/incidents/:id/updates": {
+        $post: {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 409;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    status?: "identified" | "investigating" | "monitoring" | "resolved" | undefined;
+                    message: string;
+                };
+                param: {
+                    id: string;
+                };
+            };
+            output: {
+                id: string;
+                source: "alert" | "manual";
+                title: string;
+                status: "identified" | "investigating" | "monitoring" | "resolved";
+                impact: "critical" | "major" | "minor" | "none";
+                component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                tag: string | null;
+                created_at: string;
+                updated_at: string;
+                resolved_at: string | null;
+                updates: {
+                    id: string;
+                    status: "identified" | "investigating" | "monitoring" | "resolved";
+                    message: string;
+                    created_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/admin/ip-rules": {
@@ -2821,6 +4297,678 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 200;
+        };
+    };
+    "/api/v2/admin/status-tags": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                data: {
+                    tag: string;
+                    display_name: string;
+                    created_at: string;
+                    updated_at: string;
+                }[];
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/api/v2/admin/status-tags/:tag": {
+        $delete: {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 404;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                param: {
+                    tag: string;
+                };
+            };
+            output: {};
+            outputFormat: string;
+            status: 204;
+        };
+        $put: {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 400;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 401;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 403;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 415;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 422;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 429;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                tag: string;
+                display_name: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 200;
+        } | {
+            input: {
+                json: {
+                    display_name?: string | undefined;
+                };
+                param: {
+                    tag: string;
+                };
+            };
+            output: {
+                tag: string;
+                display_name: string;
+                created_at: string;
+                updated_at: string;
+            };
+            outputFormat: "json";
+            status: 201;
         };
     };
     "/api/v2/api-keys": {
@@ -15122,6 +17270,267 @@ export type AppSchema = {
             };
             outputFormat: "json";
             status: 504;
+        };
+    };
+    "/status.json": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                generated_at: string;
+                state: "degraded" | "operational" | "outage" | "unknown";
+                components: {
+                    id: string;
+                    kind: "component" | "tag";
+                    name: string;
+                    state: "degraded" | "operational" | "outage" | "unknown";
+                    uptime_90d: number | null;
+                    uptime_30d: number | null;
+                    latency: {
+                        date: string;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                    } | null;
+                    days: {
+                        date: string;
+                        checks: number;
+                        successes: number;
+                        uptime: number | null;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                        state: "none" | "outage" | "partial" | "up";
+                    }[];
+                }[];
+                tags: {
+                    id: string;
+                    kind: "component" | "tag";
+                    name: string;
+                    state: "degraded" | "operational" | "outage" | "unknown";
+                    uptime_90d: number | null;
+                    uptime_30d: number | null;
+                    latency: {
+                        date: string;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                    } | null;
+                    days: {
+                        date: string;
+                        checks: number;
+                        successes: number;
+                        uptime: number | null;
+                        p50_ms: number | null;
+                        p95_ms: number | null;
+                        state: "none" | "outage" | "partial" | "up";
+                    }[];
+                }[];
+                incidents: {
+                    active: {
+                        id: string;
+                        source: "alert" | "manual";
+                        title: string;
+                        status: "identified" | "investigating" | "monitoring" | "resolved";
+                        impact: "critical" | "major" | "minor" | "none";
+                        component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                        tag: string | null;
+                        created_at: string;
+                        updated_at: string;
+                        resolved_at: string | null;
+                        updates: {
+                            id: string;
+                            status: "identified" | "investigating" | "monitoring" | "resolved";
+                            message: string;
+                            created_at: string;
+                        }[];
+                    }[];
+                    recent: {
+                        id: string;
+                        source: "alert" | "manual";
+                        title: string;
+                        status: "identified" | "investigating" | "monitoring" | "resolved";
+                        impact: "critical" | "major" | "minor" | "none";
+                        component: "api" | "cache" | "database" | "queue" | "storage" | null;
+                        tag: string | null;
+                        created_at: string;
+                        updated_at: string;
+                        resolved_at: string | null;
+                        updates: {
+                            id: string;
+                            status: "identified" | "investigating" | "monitoring" | "resolved";
+                            message: string;
+                            created_at: string;
+                        }[];
+                    }[];
+                };
+            };
+            outputFormat: "json";
+            status: 200;
+        };
+    };
+    "/status/feed.atom": {
+        $get: {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 413;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 500;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 503;
+        } | {
+            input: {};
+            output: {
+                type: string;
+                title: string;
+                status: number;
+                detail: string;
+                instance: string;
+                request_id: string;
+                errors?: {
+                    path: string;
+                    message: string;
+                }[] | undefined;
+            };
+            outputFormat: "json";
+            status: 504;
+        } | {
+            input: {};
+            output: {
+                readonly body: ReadableStream | null;
+                readonly bodyUsed: boolean;
+                arrayBuffer: () => Promise<ArrayBuffer>;
+                bytes: () => Promise<Uint8Array>;
+                text: () => Promise<string>;
+                json: <T>() => Promise<T>;
+                formData: () => Promise<FormData>;
+                blob: () => Promise<Blob>;
+                clone: () => Response;
+                status: number;
+                statusText: string;
+                headers: {
+                    get: (name: string) => string | null;
+                    getAll: (name: string) => string[];
+                    getSetCookie: () => string[];
+                    has: (name: string) => boolean;
+                    set: (name: string, value: string) => void;
+                    append: (name: string, value: string) => void;
+                    delete: (name: string) => void;
+                    forEach: <This = unknown>(callback: (this: This, value: string, key: string, parent: Headers) => void, thisArg?: This) => void;
+                    entries: () => IterableIterator<[key: string, value: string]>;
+                    keys: () => IterableIterator<string>;
+                    values: () => IterableIterator<string>;
+                    [Symbol.iterator]: () => IterableIterator<[key: string, value: string]>;
+                };
+                ok: boolean;
+                redirected: boolean;
+                url: string;
+                webSocket: WebSocket | null;
+                cf: any | undefined;
+                type: "default" | "error";
+            };
+            outputFormat: "json";
+            status: StatusCode;
         };
     };
 };
