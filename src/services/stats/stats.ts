@@ -14,45 +14,12 @@ import { nowIso } from "../../lib/ids.ts";
 import { ApiError } from "../../lib/problem.ts";
 import type { MetricsSnapshot, MetricsStore } from "../../metrics/durable-object.ts";
 import { metricsStub } from "../../observability/flush.ts";
+import type { AdminStats } from "./types.ts";
+
+export type { AdminStats };
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-
-/** The admin dashboard's figures (the shape of GET /api/v2/admin/stats, snake_case). */
-export interface AdminStats {
-  generated_at: string;
-  users: { total: number; by_role: Record<string, number> };
-  servers: {
-    total: number;
-    by_status: Record<string, number>;
-    by_environment: Record<string, number>;
-  };
-  submissions_per_day: { date: string; count: number }[];
-  requests_per_minute: {
-    minute: string;
-    requests: number;
-    errors_4xx: number;
-    errors_5xx: number;
-  }[];
-  cache: { hits: number; misses: number; hit_ratio: number | null };
-  rate_limited: { total: number; last_hour: number };
-  jobs: {
-    queued: number;
-    failed: number;
-    recent_failures: { id: string; type: string; error: string; failed_at: string }[];
-  };
-  webhooks: {
-    deliveries: number;
-    succeeded: number;
-    success_rate: number | null;
-    failing_endpoints: {
-      id: string;
-      url: string;
-      consecutive_failures: number;
-      disabled: boolean;
-    }[];
-  };
-}
 
 const zeroes = <K extends string>(keys: readonly K[]) =>
   Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
