@@ -8,12 +8,16 @@ import { nowIso, uuidv7 } from "../../lib/ids.ts";
 import { type Effects, systemWrite } from "../../lib/mutate.ts";
 import { publishLive } from "../../live/publish.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { purgeStatusPage } from "../status/purge.ts";
 import { emitEvent } from "../webhooks/events.ts";
 
 /** What raising or clearing an alert needs: the bindings a system write uses, and somewhere to finish work. */
 export interface AlertDeps {
   env: Effects["env"] &
-    Pick<Bindings, "LIVE"> & { DB: D1Database; DATABASE_URL?: string | undefined };
+    Pick<Bindings, "LIVE" | "CACHE" | "CF_ZONE_ID" | "CF_API_TOKEN"> & {
+      DB: D1Database;
+      DATABASE_URL?: string | undefined;
+    };
   ctx: { waitUntil(promise: Promise<unknown>): void };
   logger: Logger;
 }
@@ -105,6 +109,9 @@ export async function raiseAlert(
   ]);
   emitEvent(unit, "alert.raised", toAlertDto(row), { ownerId: null });
   unit.write(unit.db.insert(alerts).values(row));
+  // Open alerts are incidents on the public status page: show it now, not when its
+  // edge-cached copy expires.
+  unit.afterCommit(() => purgeStatusPage(deps.env, deps.env));
   try {
     await unit.commit();
     deps.ctx.waitUntil(
@@ -155,6 +162,7 @@ export async function clearAlert(
       .where(stillOpen)
       .returning(),
   );
+  unit.afterCommit(() => purgeStatusPage(deps.env, deps.env));
   const read = await unit.commit();
   const cleared = read(slot)[0] ?? null;
   if (cleared)

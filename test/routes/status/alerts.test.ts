@@ -12,6 +12,26 @@ const status = async () =>
   expectBody(await api(`/status.json?fresh=${uuidv7()}`), 200, StatusSchema);
 
 describe("anomaly alerts on the status page", () => {
+  it("raising and clearing an alert purge the cached page: no wait for its 30 s", async () => {
+    const pending: Promise<unknown>[] = [];
+    const waiting = { ...deps, ctx: { waitUntil: (p: Promise<unknown>) => void pending.push(p) } };
+    const cached = async () => expectBody(await api("/status.json"), 200, StatusSchema);
+    const before = await cached(); // now in the edge cache
+    expect(before.incidents.active.some((i) => i.source === "alert")).toBe(false);
+    const { alert } = await raiseAlert(waiting, {
+      metric: "errors_4xx",
+      value: 400,
+      mean: 10,
+      zScore: 8,
+      threshold: 4,
+    });
+    await Promise.all(pending.splice(0));
+    expect((await cached()).incidents.active.map((i) => i.id)).toContain(`alert-${alert.id}`);
+    await clearAlert(waiting, "errors_4xx");
+    await Promise.all(pending.splice(0));
+    expect((await cached()).incidents.active.map((i) => i.id)).not.toContain(`alert-${alert.id}`);
+  });
+
   it("an open alert is a current API incident in plain words; cleared, it moves to the history", async () => {
     const { alert } = await raiseAlert(deps, {
       metric: "errors_5xx",
