@@ -1,9 +1,9 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.ts";
-import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import { apiErrors, jsonContent } from "../../lib/openapi.ts";
 import { requireRole, securityFor } from "../../middleware/auth.ts";
 import { listDrills } from "../../services/backups/store.ts";
+import { nextCursor, startedAfter } from "./cursor.ts";
 import { DrillListSchema, ListBackupsQuery, toDrillDto } from "./schemas.ts";
 
 export const listDrillsRoute = createRoute({
@@ -23,24 +23,9 @@ export const listDrillsRoute = createRoute({
   },
 });
 
-const SORT = "-started_at";
-
 export const listDrillsHandler: RouteHandler<typeof listDrillsRoute, AppEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
-  const k = cursor ? decodeCursor(cursor, SORT, 2).k : undefined;
-  const page = await listDrills(
-    c.get("db"),
-    limit,
-    k ? { startedAt: String(k[0]), id: String(k[1]) } : undefined,
-  );
-  const last = page.rows.at(-1);
+  const page = await listDrills(c.get("db"), limit, startedAfter(cursor));
   c.header("Cache-Control", "private, no-store");
-  return c.json(
-    {
-      data: page.rows.map(toDrillDto),
-      next_cursor:
-        page.hasMore && last ? encodeCursor({ s: SORT, k: [last.startedAt, last.id] }) : null,
-    },
-    200,
-  );
+  return c.json({ data: page.rows.map(toDrillDto), next_cursor: nextCursor(page) }, 200);
 };

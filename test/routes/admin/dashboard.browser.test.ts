@@ -24,6 +24,7 @@ import type { MetricsStore } from "../../../src/metrics/durable-object.ts";
 import { AdminStatsSchema } from "../../../src/routes/admin/stats.ts";
 import { TokenResponse } from "../../../src/routes/auth/schemas.ts";
 import { ServerSchema } from "../../../src/routes/servers/schemas.ts";
+import { watchedPage } from "../../browser-page.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Git-ignored: the bundle under test, screenshots, measurements. */
@@ -113,31 +114,7 @@ afterEach(async () => {
 /** A page that reports CSP violations, console errors, dialogs and requests leaving the app. */
 async function openPage(width = 1440, height = 900): Promise<Page> {
   problems = [];
-  const p = await browser.newPage({ viewport: { width, height } });
-  p.setDefaultTimeout(15_000);
-  await p.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(`${app.url}/`)) return route.continue();
-    problems.push(`request outside the app: ${url}`);
-    return route.abort("internetdisconnected");
-  });
-  await p.exposeFunction("reportViolation", (v: string) => problems.push(`CSP violation: ${v}`));
-  await p.addInitScript(`
-    document.addEventListener("securitypolicyviolation", (e) =>
-      reportViolation(e.effectiveDirective + " blocked " + (e.blockedURI || "inline") +
-        " (" + e.sourceFile + ":" + e.lineNumber + ")"),
-    );
-  `);
-  p.on("console", (m) => {
-    if (m.type() === "error" || /Content.Security.Policy/i.test(m.text()))
-      problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  p.on("dialog", (d) => {
-    problems.push(`dialog opened: ${d.message()}`);
-    void d.dismiss();
-  });
-  return p;
+  return watchedPage(browser, app.url, problems, { width, height });
 }
 
 /** Signs in with the keyboard only and waits for the figures and the live socket. */

@@ -18,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, startApp, type Target } from "../../../scripts/bench/harness.ts";
 import { TokenResponse } from "../../../src/routes/auth/schemas.ts";
 import { SCALAR_SCRIPT } from "../../../src/routes/docs/page.ts";
+import { watchedPage } from "../../browser-page.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Git-ignored: the bundle under test and the screenshot. */
@@ -56,34 +57,10 @@ afterAll(async () => {
   await app?.dispose();
 });
 
-/**
- * A page that reports violations and errors, and cannot reach anything but the app.
- * (In-page code is passed as strings: this project compiles with the Workers'
- * globals, not the DOM's.)
- */
+/** A fresh watched page (test/browser-page.ts) with its own problem list. */
 async function openPage(): Promise<Page> {
   problems = [];
-  const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  p.setDefaultTimeout(15_000);
-  await p.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(`${app.url}/`)) return route.continue();
-    problems.push(`request outside the app: ${url}`);
-    return route.abort("internetdisconnected");
-  });
-  await p.exposeFunction("reportViolation", (v: string) => problems.push(`CSP violation: ${v}`));
-  await p.addInitScript(`
-    document.addEventListener("securitypolicyviolation", (e) =>
-      reportViolation(e.effectiveDirective + " blocked " + (e.blockedURI || "inline") +
-        " (" + e.sourceFile + ":" + e.lineNumber + ")"),
-    );
-  `);
-  p.on("console", (m) => {
-    if (m.type() === "error" || /Content.Security.Policy/i.test(m.text()))
-      problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  return p;
+  return watchedPage(browser, app.url, problems);
 }
 
 afterEach(async () => {

@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, startApp, type Target } from "../../../scripts/bench/harness.ts";
 import { StatusSchema } from "../../../src/routes/status/schemas.ts";
 import { lastDays } from "../../../src/services/status/rollup.ts";
+import { watchedPage } from "../../browser-page.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
@@ -171,26 +172,7 @@ afterEach(async () => {
 
 async function openPage(width: number): Promise<Page> {
   problems = [];
-  const p = await browser.newPage({ viewport: { width, height: 900 } });
-  p.setDefaultTimeout(15_000);
-  await p.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(`${app.url}/`)) return route.continue();
-    problems.push(`request outside the app: ${url}`);
-    return route.abort("internetdisconnected");
-  });
-  await p.exposeFunction("reportViolation", (v: string) => problems.push(`CSP violation: ${v}`));
-  await p.addInitScript(`
-    document.addEventListener("securitypolicyviolation", (e) =>
-      reportViolation(e.effectiveDirective + " blocked " + (e.blockedURI || "inline")),
-    );
-  `);
-  p.on("console", (m) => {
-    if (m.type() === "error" || /Content.Security.Policy/i.test(m.text()))
-      problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  return p;
+  return watchedPage(browser, app.url, problems, { width });
 }
 
 /** Class and tooltip of every bar of a subject's row. */
